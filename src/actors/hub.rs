@@ -1,0 +1,86 @@
+//! The hub routes each committed event to its owner's session and to every admin session.
+use actix::prelude::*;
+use std::collections::HashMap;
+
+use super::messages::{Connect, ConnectionId, CountConnections, Disconnect, Publish};
+use super::user_session::{AddConnection, RemoveConnection, UserSession};
+use crate::domain::event::EventKind;
+use crate::domain::ids::UserId;
+
+struct SessionEntry {
+    session: Addr<UserSession>,
+    is_admin: bool,
+    connections: usize,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    sessions: HashMap<UserId, SessionEntry>,
+    next_connection: ConnectionId,
+}
+
+impl Actor for Hub {
+    type Context = Context<Self>;
+}
+
+impl Handler<Connect> for Hub {
+    type Result = ConnectionId;
+
+    fn handle(&mut self, msg: Connect, _: &mut Context<Self>) -> ConnectionId {
+        self.next_connection += 1;
+        let id = self.next_connection;
+        let entry = self
+            .sessions
+            .entry(msg.user)
+            .or_insert_with(|| SessionEntry {
+                session: UserSession::default().start(),
+                is_admin: msg.is_admin,
+                connections: 0,
+            });
+        entry.is_admin = msg.is_admin;
+        entry.connections += 1;
+        entry.session.do_send(AddConnection { id, sink: msg.sink });
+        id
+    }
+}
+
+impl Handler<Disconnect> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Disconnect, _: &mut Context<Self>) {
+        let Some(entry) = self.sessions.get_mut(&msg.user) else {
+            return;
+        };
+        entry.session.do_send(RemoveConnection(msg.connection));
+        entry.connections = entry.connections.saturating_sub(1);
+        if entry.connections == 0 {
+            // Dropping the last address stops the session actor.
+            self.sessions.remove(&msg.user);
+        }
+    }
+}
+
+impl Handler<Publish> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Publish, _: &mut Context<Self>) {
+        let event = &msg.0;
+        for entry in self.sessions.values().filter(|e| e.is_admin) {
+            entry.session.do_send(msg.clone());
+        }
+        // Shoppers follow their orders' status; creation is news for admins only.
+        if event.kind == EventKind::OrderStatus {
+            if let Some(owner) = self.sessions.get(&event.user_id).filter(|e| !e.is_admin) {
+                owner.session.do_send(msg.clone());
+            }
+        }
+    }
+}
+
+impl Handler<CountConnections> for Hub {
+    type Result = usize;
+
+    fn handle(&mut self, _: CountConnections, _: &mut Context<Self>) -> usize {
+        self.sessions.values().map(|e| e.connections).sum()
+    }
+}

@@ -1,0 +1,60 @@
+use actix::prelude::*;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+use crate::domain::event::OrderEvent;
+use crate::domain::ids::{OrderId, UserId};
+use crate::domain::order::{Order, OrderStatus};
+use crate::error::AppError;
+
+/// A committed event, on its way to live connections.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub struct Publish(pub Arc<OrderEvent>);
+
+/// Identifies one live connection within its user's session.
+pub type ConnectionId = u64;
+
+/// Where a connection's events go: bounded, so a slow client cannot hold memory hostage.
+pub type EventSink = mpsc::Sender<Arc<OrderEvent>>;
+
+/// Registers a live connection. Answered once the connection will receive every later event.
+#[derive(Message)]
+#[rtype(result = "ConnectionId")]
+pub struct Connect {
+    pub user: UserId,
+    pub is_admin: bool,
+    pub sink: EventSink,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Disconnect {
+    pub user: UserId,
+    pub connection: ConnectionId,
+}
+
+/// Live connection count, for metrics.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct CountConnections;
+
+/// A status change for one order, serialized by that order's actor.
+#[derive(Message)]
+#[rtype(result = "Result<Order, AppError>")]
+pub struct ChangeStatus {
+    pub next: OrderStatus,
+}
+
+/// Finds (or starts) the actor of an order.
+#[derive(Message)]
+#[rtype(result = "Addr<crate::actors::order::OrderActor>")]
+pub struct ActorFor(pub OrderId);
+
+/// An order actor that went idle asks to be forgotten.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Idle {
+    pub order: OrderId,
+    pub actor: Addr<crate::actors::order::OrderActor>,
+}

@@ -1,0 +1,104 @@
+//! One actor per active order: its mailbox serializes that order's status changes.
+use actix::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::messages::{ActorFor, ChangeStatus, Idle, Publish};
+use super::Hub;
+use crate::domain::ids::OrderId;
+use crate::domain::order::Order;
+use crate::error::AppError;
+use crate::store::Store;
+
+const IDLE_AFTER: Duration = Duration::from_secs(60);
+
+pub struct OrderRegistry {
+    store: Store,
+    hub: Addr<Hub>,
+    actors: HashMap<OrderId, Addr<OrderActor>>,
+}
+
+impl OrderRegistry {
+    pub fn new(store: Store, hub: Addr<Hub>) -> Self {
+        OrderRegistry {
+            store,
+            hub,
+            actors: HashMap::new(),
+        }
+    }
+}
+
+impl Actor for OrderRegistry {
+    type Context = Context<Self>;
+}
+
+impl Handler<ActorFor> for OrderRegistry {
+    type Result = MessageResult<ActorFor>;
+
+    fn handle(&mut self, msg: ActorFor, ctx: &mut Context<Self>) -> Self::Result {
+        if let Some(actor) = self.actors.get(&msg.0).filter(|a| a.connected()) {
+            return MessageResult(actor.clone());
+        }
+        let actor = OrderActor {
+            order: msg.0,
+            store: self.store.clone(),
+            hub: self.hub.clone(),
+            registry: ctx.address(),
+            last_used: Instant::now(),
+        }
+        .start();
+        self.actors.insert(msg.0, actor.clone());
+        MessageResult(actor)
+    }
+}
+
+impl Handler<Idle> for OrderRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: Idle, _: &mut Context<Self>) {
+        if self.actors.get(&msg.order) == Some(&msg.actor) {
+            self.actors.remove(&msg.order);
+        }
+    }
+}
+
+pub struct OrderActor {
+    order: OrderId,
+    store: Store,
+    hub: Addr<Hub>,
+    registry: Addr<OrderRegistry>,
+    last_used: Instant,
+}
+
+impl Actor for OrderActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(IDLE_AFTER / 2, |actor, ctx| {
+            if actor.last_used.elapsed() >= IDLE_AFTER {
+                actor.registry.do_send(Idle {
+                    order: actor.order,
+                    actor: ctx.address(),
+                });
+                ctx.stop();
+            }
+        });
+    }
+}
+
+impl Handler<ChangeStatus> for OrderActor {
+    type Result = Result<Order, AppError>;
+
+    fn handle(&mut self, msg: ChangeStatus, _: &mut Context<Self>) -> Self::Result {
+        self.last_used = Instant::now();
+        let hub = self.hub.clone();
+        let publish = |event: &crate::domain::event::OrderEvent| {
+            hub.do_send(Publish(Arc::new(event.clone())))
+        };
+        let (order, _event) =
+            self.store
+                .transition_order(self.order, msg.next, crate::services::now(), publish)?;
+        Ok(order)
+    }
+}

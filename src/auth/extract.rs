@@ -1,0 +1,85 @@
+//! Extractors: `CurrentUser` (401 without a valid token), `Admin` (403 for non-admins),
+//! `MaybeUser` (pages that also serve visitors).
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use std::future::{ready, Ready};
+
+use super::AccessClaims;
+use crate::domain::user::User;
+use crate::error::AppError;
+use crate::services::Services;
+
+/// The cookie pages use to carry the access token.
+pub const ACCESS_COOKIE: &str = "os_access";
+pub const REFRESH_COOKIE: &str = "os_refresh";
+
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub claims: AccessClaims,
+}
+
+#[derive(Debug, Clone)]
+pub struct Admin(pub CurrentUser);
+
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+/// The bearer token of a request: header first, then the session cookie.
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Some(value) = header {
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
+    }
+    req.cookie(ACCESS_COOKIE).map(|c| c.value().to_owned())
+}
+
+fn authenticate(req: &HttpRequest) -> Result<CurrentUser, AppError> {
+    // A page middleware may already have resolved (and refreshed) the session.
+    if let Some(user) = req.extensions().get::<CurrentUser>() {
+        return Ok(user.clone());
+    }
+    let services = req
+        .app_data::<web::Data<Services>>()
+        .ok_or_else(|| AppError::internal("services missing"))?;
+    let token = bearer_token(req).ok_or_else(|| {
+        AppError::Unauthorized("authentication credentials were not provided".into())
+    })?;
+    services.accounts.authenticate(&token)
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).and_then(|u| {
+            if u.user.is_admin {
+                Ok(Admin(u))
+            } else {
+                Err(AppError::Forbidden)
+            }
+        }))
+    }
+}
+
+impl FromRequest for MaybeUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(MaybeUser(authenticate(req).ok())))
+    }
+}

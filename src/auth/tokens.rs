@@ -1,0 +1,120 @@
+//! Access tokens are short-lived JWTs; refresh tokens are opaque random values stored as hashes.
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::ids::UserId;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// The user id.
+    pub sub: String,
+    /// The user's token version when minted; a password change makes older ones invalid.
+    pub ver: u32,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub token_type: String,
+}
+
+impl AccessClaims {
+    pub fn user_id(&self) -> Option<UserId> {
+        self.sub.parse().ok()
+    }
+}
+
+#[derive(Clone)]
+pub struct TokenIssuer {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub access_ttl_seconds: i64,
+    pub refresh_ttl_seconds: i64,
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+impl TokenIssuer {
+    pub fn new(secret: &[u8], access_ttl_seconds: i64, refresh_ttl_seconds: i64) -> TokenIssuer {
+        TokenIssuer {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            access_ttl_seconds,
+            refresh_ttl_seconds,
+        }
+    }
+
+    /// A new secret for a fresh installation.
+    pub fn generate_secret() -> String {
+        random_token(48)
+    }
+
+    pub fn issue_access(&self, user: UserId, token_version: u32, now: i64) -> String {
+        let claims = AccessClaims {
+            sub: user.to_string(),
+            ver: token_version,
+            jti: random_token(16),
+            iat: now,
+            exp: now + self.access_ttl_seconds,
+            token_type: "access".into(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 encoding")
+    }
+
+    /// Checks signature, algorithm and expiry (no leeway: a token is dead when it says so).
+    pub fn decode_access(&self, token: &str) -> Option<AccessClaims> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)
+            .ok()?
+            .claims;
+        (claims.token_type == "access").then_some(claims)
+    }
+
+    /// A new opaque refresh token and the hash under which it is stored.
+    pub fn new_refresh(&self) -> (String, [u8; 32]) {
+        let token = random_token(32);
+        let hash = Self::hash_refresh(&token);
+        (token, hash)
+    }
+
+    pub fn hash_refresh(token: &str) -> [u8; 32] {
+        Sha256::digest(token.as_bytes()).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_tokens_round_trip_and_expire() {
+        let issuer = TokenIssuer::new(b"0123456789abcdef0123456789abcdef", 60, 600);
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let token = issuer.issue_access(UserId::new(7), 3, now);
+        let claims = issuer.decode_access(&token).unwrap();
+        assert_eq!(claims.user_id(), Some(UserId::new(7)));
+        assert_eq!(claims.ver, 3);
+        let expired = issuer.issue_access(UserId::new(7), 3, now - 120);
+        assert!(issuer.decode_access(&expired).is_none());
+        let other = TokenIssuer::new(b"another secret another secret!!!", 60, 600);
+        assert!(other.decode_access(&token).is_none());
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_hashed() {
+        let issuer = TokenIssuer::new(b"k", 60, 600);
+        let (a, hash_a) = issuer.new_refresh();
+        let (b, _) = issuer.new_refresh();
+        assert_ne!(a, b);
+        assert_eq!(TokenIssuer::hash_refresh(&a), hash_a);
+    }
+}

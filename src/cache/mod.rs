@@ -1,0 +1,93 @@
+//! The read cache: serialized response bodies keyed by what they answer. Keys carry the catalog
+//! generation (see `services::catalog`), so an entry written before a change is never read
+//! after it: invalidation is moving the generation, and old entries simply age out.
+mod moka;
+#[cfg(feature = "redis")]
+mod redis;
+
+use bytes::Bytes;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use self::moka::MokaCache;
+
+pub struct Cache {
+    local: MokaCache,
+    #[cfg(feature = "redis")]
+    remote: Option<redis::RedisCache>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheHealth {
+    Ok,
+    /// The shared cache cannot be reached; reads fall back to the store.
+    Unreachable,
+}
+
+impl Cache {
+    pub fn in_process(ttl_seconds: u64, capacity_bytes: u64) -> Cache {
+        Cache {
+            local: MokaCache::new(ttl_seconds, capacity_bytes),
+            #[cfg(feature = "redis")]
+            remote: None,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    pub fn with_redis(mut self, remote: redis::RedisCache) -> Cache {
+        self.remote = Some(remote);
+        self
+    }
+
+    pub async fn get(&self, key: &str) -> Option<Bytes> {
+        let found = self.lookup(key).await;
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    async fn lookup(&self, key: &str) -> Option<Bytes> {
+        if let Some(hit) = self.local.get(key) {
+            return Some(hit);
+        }
+        #[cfg(feature = "redis")]
+        if let Some(remote) = &self.remote {
+            let hit = remote.get(key).await?;
+            self.local.put(key, hit.clone());
+            return Some(hit);
+        }
+        None
+    }
+
+    pub async fn put(&self, key: &str, value: Bytes) {
+        #[cfg(feature = "redis")]
+        if let Some(remote) = &self.remote {
+            remote.put(key, value.clone()).await;
+        }
+        self.local.put(key, value);
+    }
+
+    pub fn health(&self) -> CacheHealth {
+        #[cfg(feature = "redis")]
+        if let Some(remote) = &self.remote {
+            if !remote.is_reachable() {
+                return CacheHealth::Unreachable;
+            }
+        }
+        CacheHealth::Ok
+    }
+
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
+    }
+}

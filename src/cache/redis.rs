@@ -1,0 +1,1 @@
+//! Redis backend (feature `redis`): filled in by the Redis issue.

@@ -1,0 +1,142 @@
+//! Settings in layers: defaults < orderstream.toml < ORDERSTREAM_* env < command-line flags.
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A secret value: usable, but never printed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port.
+    pub addr: String,
+    pub data_dir: PathBuf,
+    /// JWT signing secret; generated into the data dir when unset.
+    pub jwt_secret: Option<Secret>,
+    pub access_ttl_seconds: i64,
+    pub refresh_ttl_seconds: i64,
+    pub cache_ttl_seconds: u64,
+    pub cache_capacity_mb: u64,
+    /// Seed a small demo catalog when the database is empty.
+    pub demo: bool,
+    pub demo_products: usize,
+    /// Mark session cookies `Secure` (set behind HTTPS).
+    pub cookie_secure: bool,
+    pub redis_url: Option<String>,
+    /// Make or promote this admin at start (for containers and tests).
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub login_attempts_per_ip_per_minute: u32,
+    pub login_failures_per_email_per_hour: u32,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    pub ws_ping_seconds: u64,
+    pub ws_timeout_seconds: u64,
+    pub sse_keepalive_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            addr: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("data"),
+            jwt_secret: None,
+            access_ttl_seconds: 15 * 60,
+            refresh_ttl_seconds: 7 * 24 * 3600,
+            cache_ttl_seconds: 3600,
+            cache_capacity_mb: 256,
+            demo: true,
+            demo_products: 120,
+            cookie_secure: false,
+            redis_url: None,
+            admin_email: None,
+            admin_password: None,
+            login_attempts_per_ip_per_minute: 30,
+            login_failures_per_email_per_hour: 10,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            workers: 0,
+            ws_ping_seconds: 10,
+            ws_timeout_seconds: 30,
+            sse_keepalive_seconds: 15,
+        }
+    }
+}
+
+/// Values given on the command line; only those present override the other layers.
+#[derive(Debug, Default, Serialize)]
+pub struct Flags {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo: Option<bool>,
+}
+
+impl Settings {
+    pub fn load(config_file: &Path, flags: &Flags) -> Result<Settings, figment::Error> {
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(config_file))
+            .merge(Env::prefixed("ORDERSTREAM_"))
+            .merge(Serialized::defaults(flags))
+            .extract()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let settings = Settings {
+            jwt_secret: Some(Secret::new("hunter2hunter2")),
+            ..Settings::default()
+        };
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"));
+        assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "orderstream.toml",
+                "addr = \"127.0.0.1:9000\"\ncache_ttl_seconds = 5\ndemo = false",
+            )?;
+            jail.set_env("ORDERSTREAM_CACHE_TTL_SECONDS", "7");
+            let flags = Flags {
+                addr: Some("127.0.0.1:9001".into()),
+                ..Flags::default()
+            };
+            let settings = Settings::load(Path::new("orderstream.toml"), &flags)?;
+            assert_eq!(settings.addr, "127.0.0.1:9001");
+            assert_eq!(settings.cache_ttl_seconds, 7);
+            assert!(!settings.demo);
+            Ok(())
+        });
+    }
+}

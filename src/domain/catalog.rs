@@ -1,0 +1,278 @@
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::ids::{CategoryId, ProductId};
+use super::money::Money;
+use super::validation::{bounded_text, required_text};
+use super::ValidationError;
+
+pub const MAX_CATEGORY_NAME: usize = 100;
+pub const MAX_PRODUCT_NAME: usize = 200;
+pub const MAX_DESCRIPTION: usize = 5_000;
+pub const MAX_STOCK: u32 = 1_000_000_000;
+pub const MAX_SEARCH_CHARS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub id: CategoryId,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: ProductId,
+    pub name: String,
+    pub description: String,
+    pub price: Money,
+    pub stock: u32,
+    pub category_id: CategoryId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A validated category body.
+#[derive(Debug, Clone)]
+pub struct CategoryDraft {
+    pub name: String,
+    pub description: String,
+}
+
+impl CategoryDraft {
+    pub fn parse_name(raw: &str) -> Result<String, ValidationError> {
+        required_text("name", raw, MAX_CATEGORY_NAME)
+    }
+    pub fn parse_description(raw: &str) -> Result<String, ValidationError> {
+        bounded_text("description", raw, MAX_DESCRIPTION)
+    }
+}
+
+/// A validated product body (all fields present).
+#[derive(Debug, Clone)]
+pub struct ProductDraft {
+    pub name: String,
+    pub description: String,
+    pub price: Money,
+    pub stock: u32,
+    pub category_id: CategoryId,
+}
+
+impl ProductDraft {
+    pub fn parse_name(raw: &str) -> Result<String, ValidationError> {
+        required_text("name", raw, MAX_PRODUCT_NAME)
+    }
+    pub fn parse_description(raw: &str) -> Result<String, ValidationError> {
+        bounded_text("description", raw, MAX_DESCRIPTION)
+    }
+    pub fn parse_stock(raw: i64) -> Result<u32, ValidationError> {
+        if raw < 0 || raw > MAX_STOCK as i64 {
+            return Err(ValidationError::new(
+                "stock",
+                "must be an integer from 0 to 1000000000",
+            ));
+        }
+        Ok(raw as u32)
+    }
+}
+
+/// A change to stock: relative or absolute; the result may never go below zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockChange {
+    Adjust(i64),
+    Set(u32),
+}
+
+impl StockChange {
+    /// The new level, or None when it would go below zero or above the maximum.
+    pub fn apply(self, current: u32) -> Option<u32> {
+        let next = match self {
+            StockChange::Adjust(delta) => current as i64 + delta,
+            StockChange::Set(level) => level as i64,
+        };
+        (0..=MAX_STOCK as i64)
+            .contains(&next)
+            .then_some(next as u32)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ordering {
+    #[default]
+    IdAsc,
+    IdDesc,
+    PriceAsc,
+    PriceDesc,
+    NameAsc,
+    NameDesc,
+    CreatedAsc,
+    CreatedDesc,
+}
+
+impl Ordering {
+    pub fn parse(raw: &str) -> Result<Ordering, ValidationError> {
+        Ok(match raw {
+            "id" => Ordering::IdAsc,
+            "-id" => Ordering::IdDesc,
+            "price" => Ordering::PriceAsc,
+            "-price" => Ordering::PriceDesc,
+            "name" => Ordering::NameAsc,
+            "-name" => Ordering::NameDesc,
+            "created_at" => Ordering::CreatedAsc,
+            "-created_at" => Ordering::CreatedDesc,
+            _ => {
+                return Err(ValidationError::new(
+                    "ordering",
+                    "must be one of id, -id, price, -price, name, -name, created_at, -created_at",
+                ))
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ordering::IdAsc => "id",
+            Ordering::IdDesc => "-id",
+            Ordering::PriceAsc => "price",
+            Ordering::PriceDesc => "-price",
+            Ordering::NameAsc => "name",
+            Ordering::NameDesc => "-name",
+            Ordering::CreatedAsc => "created_at",
+            Ordering::CreatedDesc => "-created_at",
+        }
+    }
+}
+
+/// Product list filters, already parsed; `search` is lower-cased.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductFilter {
+    pub category: Option<CategoryId>,
+    pub min_price: Option<Money>,
+    pub max_price: Option<Money>,
+    pub in_stock: Option<bool>,
+    pub search: Option<String>,
+    pub ordering: Ordering,
+}
+
+impl ProductFilter {
+    pub fn parse_search(raw: &str) -> Result<Option<String>, ValidationError> {
+        let text = bounded_text("search", raw, MAX_SEARCH_CHARS)?;
+        Ok((!text.is_empty()).then(|| text.to_lowercase()))
+    }
+
+    pub fn parse_bool(field: &str, raw: &str) -> Result<bool, ValidationError> {
+        match raw {
+            "true" | "True" | "1" => Ok(true),
+            "false" | "False" | "0" => Ok(false),
+            _ => Err(ValidationError::new(field, "must be true or false")),
+        }
+    }
+
+    /// The rule every list implementation must agree with (the index and the tests use it).
+    pub fn matches(
+        &self,
+        category: CategoryId,
+        price: Money,
+        stock: u32,
+        name_lower: &str,
+    ) -> bool {
+        self.category.is_none_or(|c| c == category)
+            && self.min_price.is_none_or(|m| price >= m)
+            && self.max_price.is_none_or(|m| price <= m)
+            && self.in_stock.is_none_or(|want| (stock > 0) == want)
+            && self
+                .search
+                .as_deref()
+                .is_none_or(|s| name_lower.contains(s))
+    }
+}
+
+/// One page request: 1-based page, bounded size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u64,
+    pub size: u64,
+}
+
+pub const DEFAULT_PAGE_SIZE: u64 = 10;
+pub const MAX_PAGE_SIZE: u64 = 100;
+pub const MAX_PAGE: u64 = 10_000_000;
+
+impl PageRequest {
+    pub fn parse(page: Option<&str>, size: Option<&str>) -> Result<PageRequest, ValidationError> {
+        let page = match page {
+            None => 1,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+                _ => return Err(ValidationError::new("page", "must be a positive integer")),
+            },
+        };
+        let size = match size {
+            None => DEFAULT_PAGE_SIZE,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+                _ => {
+                    return Err(ValidationError::new(
+                        "page_size",
+                        "must be an integer from 1 to 100",
+                    ))
+                }
+            },
+        };
+        Ok(PageRequest { page, size })
+    }
+
+    pub fn offset(self) -> u64 {
+        (self.page - 1) * self.size
+    }
+
+    /// Page 1 always exists (an empty list is a valid page); later pages must hold something.
+    pub fn exists_within(self, count: u64) -> bool {
+        self.page == 1 || self.offset() < count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stock_never_goes_below_zero() {
+        assert_eq!(StockChange::Adjust(-3).apply(5), Some(2));
+        assert_eq!(StockChange::Adjust(-6).apply(5), None);
+        assert_eq!(StockChange::Set(0).apply(5), Some(0));
+        assert_eq!(StockChange::Adjust(i64::MAX).apply(5), None);
+    }
+
+    #[test]
+    fn page_request_refuses_zero_negative_and_text() {
+        for bad in ["0", "-1", "abc", ""] {
+            assert!(PageRequest::parse(Some(bad), None).is_err());
+        }
+        assert!(PageRequest::parse(None, Some("101")).is_err());
+        assert_eq!(
+            PageRequest::parse(Some("3"), Some("20")).unwrap().offset(),
+            40
+        );
+        assert!(PageRequest { page: 1, size: 10 }.exists_within(0));
+        assert!(!PageRequest { page: 2, size: 10 }.exists_within(10));
+    }
+
+    #[test]
+    fn filter_matches_every_condition() {
+        let f = ProductFilter {
+            category: Some(CategoryId::new(1)),
+            min_price: Some(Money::from_cents(100)),
+            max_price: Some(Money::from_cents(200)),
+            in_stock: Some(true),
+            search: Some("mug".into()),
+            ordering: Ordering::IdAsc,
+        };
+        assert!(f.matches(CategoryId::new(1), Money::from_cents(150), 1, "blue mug"));
+        assert!(!f.matches(CategoryId::new(2), Money::from_cents(150), 1, "blue mug"));
+        assert!(!f.matches(CategoryId::new(1), Money::from_cents(201), 1, "blue mug"));
+        assert!(!f.matches(CategoryId::new(1), Money::from_cents(150), 0, "blue mug"));
+        assert!(!f.matches(CategoryId::new(1), Money::from_cents(150), 1, "blue cup"));
+    }
+}

@@ -1,0 +1,174 @@
+//! One application error, turned into RFC 9457 problem+json in one place.
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::domain::{FieldErrors, ValidationError};
+use crate::store::{Shortage, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{detail}")]
+    Validation { detail: String, errors: FieldErrors },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("you are not allowed to do that")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not enough stock")]
+    OutOfStock(Vec<Shortage>),
+    #[error("the request body is too large (at most 1 MiB)")]
+    PayloadTooLarge,
+    #[error("the request body must be application/json")]
+    UnsupportedMediaType,
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("too many attempts; try again later")]
+    TooManyRequests { retry_after_seconds: u64 },
+    #[error("the service is not available")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn field(field: &str, message: &str) -> AppError {
+        AppError::from(ValidationError::new(field, message))
+    }
+
+    pub fn fields(errors: FieldErrors) -> AppError {
+        AppError::Validation {
+            detail: "some fields are invalid".into(),
+            errors,
+        }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> AppError {
+        AppError::Internal(cause.to_string())
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            AppError::Validation { .. } | AppError::BadRequest(_) => "Bad request",
+            AppError::Unauthorized(_) => "Unauthorized",
+            AppError::Forbidden => "Forbidden",
+            AppError::NotFound => "Not found",
+            AppError::Conflict(_) | AppError::OutOfStock(_) => "Conflict",
+            AppError::PayloadTooLarge => "Payload too large",
+            AppError::UnsupportedMediaType => "Unsupported media type",
+            AppError::Unprocessable(_) => "Unprocessable content",
+            AppError::TooManyRequests { .. } => "Too many requests",
+            AppError::Unavailable => "Service unavailable",
+            AppError::Internal(_) => "Internal server error",
+        }
+    }
+
+    /// The problem document; the user-facing detail never carries internals.
+    pub fn problem(&self) -> serde_json::Value {
+        let status = self.status_code().as_u16();
+        let mut body = json!({
+            "type": "about:blank",
+            "title": self.title(),
+            "status": status,
+            "detail": self.to_string(),
+        });
+        match self {
+            AppError::Validation { errors, .. } => body["errors"] = json!(errors),
+            AppError::OutOfStock(shortages) => {
+                let names: Vec<String> = shortages
+                    .iter()
+                    .map(|s| format!("{} (only {} left)", s.name, s.available))
+                    .collect();
+                body["detail"] = json!(format!("not enough stock for: {}", names.join(", ")));
+                body["products"] = json!(shortages);
+            }
+            _ => {}
+        }
+        body
+    }
+}
+
+impl From<ValidationError> for AppError {
+    fn from(e: ValidationError) -> Self {
+        let detail = format!("{}: {}", e.field, e.message);
+        AppError::Validation {
+            detail,
+            errors: FieldErrors::from([(e.field, vec![e.message])]),
+        }
+    }
+}
+
+impl From<Vec<ValidationError>> for AppError {
+    fn from(list: Vec<ValidationError>) -> Self {
+        let mut errors = FieldErrors::new();
+        for e in list {
+            errors.entry(e.field).or_default().push(e.message);
+        }
+        AppError::fields(errors)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::InsufficientStock(s) => AppError::OutOfStock(s),
+            StoreError::EmptyCart => AppError::BadRequest("the cart is empty".into()),
+            StoreError::IdempotencyMismatch => AppError::Unprocessable(
+                "this Idempotency-Key was already used for a different order".into(),
+            ),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Validation { .. } | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) | AppError::OutOfStock(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(%cause, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("application/problem+json");
+        match self {
+            AppError::TooManyRequests {
+                retry_after_seconds,
+            } => {
+                response
+                    .insert_header((header::RETRY_AFTER, retry_after_seconds.max(&1).to_string()));
+            }
+            AppError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
+        }
+        response.body(self.problem().to_string())
+    }
+}

@@ -1,0 +1,146 @@
+//! Live order updates over WebSocket (actix-ws) and Server-Sent Events, both fed by `LiveFeed`.
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+use crate::auth::CurrentUser;
+use crate::domain::event::OrderEvent;
+use crate::domain::ids::EventId;
+use crate::error::AppError;
+use crate::http::extract::{query_pairs, query_value};
+use crate::services::json::EventJson;
+use crate::services::Services;
+use crate::startup::LiveSettings;
+
+/// Token from `?token=`, else the header or cookie; checked before any upgrade.
+fn live_user(req: &HttpRequest, services: &Services) -> Result<CurrentUser, AppError> {
+    let pairs = query_pairs(req)?;
+    match query_value(&pairs, "token")? {
+        Some(token) => services.accounts.authenticate(token),
+        None => {
+            let token = crate::auth::extract::bearer_token(req).ok_or_else(|| {
+                AppError::Unauthorized("authentication credentials were not provided".into())
+            })?;
+            services.accounts.authenticate(&token)
+        }
+    }
+}
+
+/// `Last-Event-ID` header first, then `?last_event_id=`.
+fn resume_point(req: &HttpRequest) -> Result<Option<EventId>, AppError> {
+    let pairs = query_pairs(req)?;
+    let raw = match req.headers().get("Last-Event-ID") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| AppError::field("Last-Event-ID", "must be a number"))?
+                .to_owned(),
+        ),
+        None => query_value(&pairs, "last_event_id")?.map(str::to_owned),
+    };
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("0") => Ok(Some(EventId::new(0))),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::field("last_event_id", "must be a non-negative integer")),
+    }
+}
+
+fn event_json(event: &OrderEvent) -> String {
+    serde_json::to_string(&EventJson::from(event)).expect("event serializes")
+}
+
+pub async fn websocket(
+    req: HttpRequest,
+    body: web::Payload,
+    services: web::Data<Services>,
+    live: web::Data<LiveSettings>,
+) -> Result<HttpResponse, AppError> {
+    let user = live_user(&req, &services)?;
+    let resume = resume_point(&req)?;
+    let mut feed = services.notifications.feed(&user.user, resume).await?;
+    let (response, mut session, mut incoming) = actix_ws::handle(&req, body)
+        .map_err(|e| AppError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
+    let (ping_every, timeout) = (live.ws_ping, live.ws_timeout);
+    actix_web::rt::spawn(async move {
+        let mut ping = tokio::time::interval(ping_every);
+        let mut last_heard = Instant::now();
+        let reason = loop {
+            tokio::select! {
+                next = feed.next() => match next {
+                    Ok(Some(event)) => {
+                        if session.text(event_json(&event)).await.is_err() { break None; }
+                    }
+                    // Fell too far behind: the client reconnects and replays.
+                    Ok(None) => break Some(actix_ws::CloseReason { code: actix_ws::CloseCode::Again, description: Some("too slow; resume with last_event_id".into()) }),
+                    Err(_) => break Some(actix_ws::CloseCode::Error.into()),
+                },
+                message = incoming.next() => match message {
+                    Some(Ok(actix_ws::Message::Ping(bytes))) => {
+                        last_heard = Instant::now();
+                        if session.pong(&bytes).await.is_err() { break None; }
+                    }
+                    Some(Ok(actix_ws::Message::Close(reason))) => break reason,
+                    Some(Ok(_)) => last_heard = Instant::now(),
+                    Some(Err(_)) | None => break None,
+                },
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > timeout {
+                        break Some(actix_ws::CloseCode::Away.into());
+                    }
+                    if session.ping(b"").await.is_err() { break None; }
+                }
+            }
+        };
+        let _ = session.close(reason).await;
+    });
+    Ok(response)
+}
+
+pub async fn sse(
+    req: HttpRequest,
+    services: web::Data<Services>,
+    live: web::Data<LiveSettings>,
+) -> Result<HttpResponse, AppError> {
+    let user = live_user(&req, &services)?;
+    let resume = resume_point(&req)?;
+    let mut feed = services.notifications.feed(&user.user, resume).await?;
+    let (tx, rx) = mpsc::channel::<web::Bytes>(16);
+    let keepalive = live.sse_keepalive;
+    actix_web::rt::spawn(async move {
+        if tx
+            .send(web::Bytes::from_static(b"retry: 2000\n: connected\n\n"))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
+        loop {
+            let frame = tokio::select! {
+                next = feed.next() => match next {
+                    Ok(Some(event)) => format!("id: {}\nevent: {}\ndata: {}\n\n", event.id, event.kind.as_str(), event_json(&event)),
+                    _ => break,
+                },
+                _ = beat.tick() => ": keep-alive\n\n".to_owned(),
+                // The client went away: the body was dropped.
+                _ = tx.closed() => break,
+            };
+            if tx.send(web::Bytes::from(frame)).await.is_err() {
+                break;
+            }
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, actix_web::Error>(b), rx))
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body))
+}

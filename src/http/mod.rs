@@ -1,0 +1,81 @@
+//! Routes: JSON API, live endpoints, pages and assets. Handlers parse, call a service, render.
+pub mod api;
+pub mod extract;
+pub mod live;
+
+use actix_web::middleware::{DefaultHeaders, NormalizePath};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::error::AppError;
+use api::{auth, cart, categories, notifications, ops, orders, products};
+
+/// Trailing slashes are trimmed before routing, so `/api/me/` and `/api/me` are one route.
+pub fn normalize_path() -> NormalizePath {
+    NormalizePath::trim()
+}
+
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("X-Frame-Options", "DENY"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(ops::healthz))
+        .route("/ws", web::get().to(live::websocket))
+        .service(
+            web::scope("/api")
+                .route("/auth/register", web::post().to(auth::register))
+                .route("/auth/token", web::post().to(auth::token))
+                .route("/auth/token/refresh", web::post().to(auth::refresh))
+                .route("/auth/logout", web::post().to(auth::logout))
+                .route("/me", web::get().to(auth::me))
+                .route("/me", web::patch().to(auth::update_me))
+                .route("/me/password", web::post().to(auth::change_password))
+                .route("/categories", web::get().to(categories::list))
+                .route("/categories", web::post().to(categories::create))
+                .route("/categories/{id}", web::get().to(categories::detail))
+                .route("/categories/{id}", web::put().to(categories::put))
+                .route("/categories/{id}", web::patch().to(categories::patch))
+                .route("/categories/{id}", web::delete().to(categories::delete))
+                .route("/products", web::get().to(products::list))
+                .route("/products", web::post().to(products::create))
+                .route("/products/{id}", web::get().to(products::detail))
+                .route("/products/{id}", web::put().to(products::put))
+                .route("/products/{id}", web::patch().to(products::patch))
+                .route("/products/{id}", web::delete().to(products::delete))
+                .route("/products/{id}/stock", web::post().to(products::stock))
+                .route("/cart", web::get().to(cart::get))
+                .route("/cart", web::delete().to(cart::clear))
+                .route("/cart/items", web::post().to(cart::add))
+                .route("/cart/items/{product_id}", web::patch().to(cart::set))
+                .route("/cart/items/{product_id}", web::delete().to(cart::remove))
+                .route("/orders", web::post().to(orders::place))
+                .route("/orders", web::get().to(orders::list))
+                .route("/orders/{id}", web::get().to(orders::detail))
+                .route("/orders/{id}/status", web::post().to(orders::change_status))
+                .route("/orders/{id}/cancel", web::post().to(orders::cancel))
+                .route("/notifications", web::get().to(notifications::list))
+                .route(
+                    "/notifications/read-all",
+                    web::post().to(notifications::mark_all_read),
+                )
+                .route(
+                    "/notifications/{id}/read",
+                    web::post().to(notifications::mark_read),
+                )
+                .route("/events", web::get().to(live::sse))
+                .default_service(web::to(api_fallback)),
+        );
+}
+
+/// Unknown API path → 404; known path, wrong method → 405; both as problem+json.
+async fn api_fallback(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let _ = req;
+    Err(AppError::NotFound)
+}

@@ -1,0 +1,248 @@
+//! Register, sign in, rotate, sign out, profile, password change.
+use serde::Serialize;
+use std::sync::Arc;
+
+use super::throttle::LoginThrottle;
+use super::{blocking, now};
+use crate::auth::{CurrentUser, PasswordHasher, TokenIssuer};
+use crate::domain::user::{Email, Password, ProfileChange, User};
+use crate::error::AppError;
+use crate::store::{RefreshOutcome, Store, StoreError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenPair {
+    pub access: String,
+    pub refresh: String,
+}
+
+#[derive(Clone)]
+pub struct Accounts {
+    store: Store,
+    hasher: Arc<PasswordHasher>,
+    tokens: Arc<TokenIssuer>,
+    throttle: LoginThrottle,
+}
+
+const BAD_CREDENTIALS: &str = "no active account found with the given credentials";
+const BAD_TOKEN: &str = "the token is invalid or expired";
+
+impl Accounts {
+    pub fn new(
+        store: Store,
+        hasher: PasswordHasher,
+        tokens: TokenIssuer,
+        throttle: LoginThrottle,
+    ) -> Accounts {
+        Accounts {
+            store,
+            hasher: Arc::new(hasher),
+            tokens: Arc::new(tokens),
+            throttle,
+        }
+    }
+
+    pub fn tokens(&self) -> &TokenIssuer {
+        &self.tokens
+    }
+
+    pub async fn register(
+        &self,
+        email: Email,
+        password: Password,
+        name: String,
+    ) -> Result<User, AppError> {
+        let (store, hasher) = (self.store.clone(), self.hasher.clone());
+        blocking(move || {
+            if store.user_by_email(&email).is_ok() {
+                return Err(AppError::Conflict(
+                    "a user with that email already exists".into(),
+                ));
+            }
+            let password_hash = hasher.hash(password.expose());
+            let joined = now();
+            let user = store.create_user(|id| User {
+                id,
+                email: email.clone(),
+                password_hash: password_hash.clone(),
+                name: name.clone(),
+                phone: String::new(),
+                address: String::new(),
+                is_admin: false,
+                token_version: 0,
+                date_joined: joined,
+            })?;
+            Ok(user)
+        })
+        .await
+    }
+
+    /// Email + password → a fresh token pair. One message for every bad credential.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: String,
+        client: &str,
+    ) -> Result<(User, TokenPair), AppError> {
+        let email_key = email.trim().to_lowercase();
+        self.throttle.before_attempt(client, &email_key)?;
+        let (store, hasher) = (self.store.clone(), self.hasher.clone());
+        let email = Email::parse(email).ok();
+        let user = blocking(move || {
+            let user = email.and_then(|e| store.user_by_email(&e).ok());
+            Ok(match user {
+                Some(user) if hasher.verify(&password, &user.password_hash) => Some(user),
+                Some(_) => None,
+                None => {
+                    hasher.verify_decoy(&password);
+                    None
+                }
+            })
+        })
+        .await?;
+        let Some(user) = user else {
+            self.throttle.after_failure(&email_key);
+            return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
+        };
+        let pair = self.start_session(&user)?;
+        Ok((user, pair))
+    }
+
+    fn start_session(&self, user: &User) -> Result<TokenPair, AppError> {
+        let now = now().unix_timestamp();
+        let (refresh, hash) = self.tokens.new_refresh();
+        self.store.start_refresh_family(
+            &hash,
+            user.id,
+            user.token_version,
+            now + self.tokens.refresh_ttl_seconds,
+        )?;
+        Ok(TokenPair {
+            access: self.tokens.issue_access(user.id, user.token_version, now),
+            refresh,
+        })
+    }
+
+    /// Spends a refresh token for a new pair. A token presented twice revokes its family.
+    pub fn refresh(&self, refresh: &str) -> Result<(User, TokenPair), AppError> {
+        let now = now().unix_timestamp();
+        let (next, next_hash) = self.tokens.new_refresh();
+        let old_hash = TokenIssuer::hash_refresh(refresh);
+        let expires = now + self.tokens.refresh_ttl_seconds;
+        let record = match self
+            .store
+            .rotate_refresh(&old_hash, &next_hash, now, expires)?
+        {
+            RefreshOutcome::Rotated(record) => record,
+            RefreshOutcome::Reused => {
+                tracing::warn!(
+                    "a rotated refresh token was presented again; its family is revoked"
+                );
+                return Err(AppError::Unauthorized(BAD_TOKEN.into()));
+            }
+            RefreshOutcome::Invalid => return Err(AppError::Unauthorized(BAD_TOKEN.into())),
+        };
+        let user = self
+            .store
+            .user(record.user_id)
+            .map_err(|_| AppError::Unauthorized(BAD_TOKEN.into()))?;
+        if user.token_version != record.token_version {
+            return Err(AppError::Unauthorized(BAD_TOKEN.into()));
+        }
+        let pair = TokenPair {
+            access: self.tokens.issue_access(user.id, user.token_version, now),
+            refresh: next,
+        };
+        Ok((user, pair))
+    }
+
+    /// Revokes the refresh token's family and, when given, the access token at once.
+    pub fn logout(&self, refresh: &str, access: Option<&CurrentUser>) -> Result<(), AppError> {
+        self.store
+            .revoke_refresh_family(&TokenIssuer::hash_refresh(refresh))?;
+        if let Some(current) = access {
+            self.store
+                .revoke_access_token(&current.claims.jti, current.claims.exp)?;
+        }
+        Ok(())
+    }
+
+    /// Access token → the user, if the token is valid, unrevoked and of the current version.
+    pub fn authenticate(&self, token: &str) -> Result<CurrentUser, AppError> {
+        let unauthorized = || AppError::Unauthorized(BAD_TOKEN.into());
+        let claims = self.tokens.decode_access(token).ok_or_else(unauthorized)?;
+        let user_id = claims.user_id().ok_or_else(unauthorized)?;
+        if self.store.is_access_token_revoked(&claims.jti)? {
+            return Err(unauthorized());
+        }
+        let user = match self.store.user(user_id) {
+            Ok(user) => user,
+            Err(StoreError::NotFound) => return Err(unauthorized()),
+            Err(e) => return Err(e.into()),
+        };
+        if user.token_version != claims.ver {
+            return Err(unauthorized());
+        }
+        Ok(CurrentUser { user, claims })
+    }
+
+    pub fn update_profile(&self, user: &User, change: ProfileChange) -> Result<User, AppError> {
+        Ok(self
+            .store
+            .update_user(user.id, |u| u.apply(change.clone()))?)
+    }
+
+    /// Checks the current password, stores the new hash and bumps the token version, so every
+    /// token minted before stops working.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current: String,
+        new: Password,
+    ) -> Result<(), AppError> {
+        let (store, hasher, user) = (self.store.clone(), self.hasher.clone(), user.clone());
+        blocking(move || {
+            if !hasher.verify(&current, &user.password_hash) {
+                return Err(AppError::field("current_password", "is not correct"));
+            }
+            let hash = hasher.hash(new.expose());
+            store.update_user(user.id, |u| {
+                u.password_hash = hash.clone();
+                u.token_version += 1;
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Makes `email` an admin with `password`, creating the account when needed.
+    pub fn ensure_admin(&self, email: &Email, password: &Password) -> Result<User, AppError> {
+        let hash = self.hasher.hash(password.expose());
+        match self.store.user_by_email(email) {
+            Ok(user) => Ok(self.store.update_user(user.id, |u| {
+                u.is_admin = true;
+                u.password_hash = hash.clone();
+            })?),
+            Err(StoreError::NotFound) => {
+                let joined = now();
+                Ok(self.store.create_user(|id| User {
+                    id,
+                    email: email.clone(),
+                    password_hash: hash.clone(),
+                    name: String::new(),
+                    phone: String::new(),
+                    address: String::new(),
+                    is_admin: true,
+                    token_version: 0,
+                    date_joined: joined,
+                })?)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Periodic housekeeping: expired tokens and stale throttle state.
+    pub fn prune(&self) -> Result<usize, AppError> {
+        self.throttle.retain_recent();
+        Ok(self.store.prune_expired_tokens(now().unix_timestamp())?)
+    }
+}

@@ -1,0 +1,170 @@
+//! The caller's cart: lines with current prices and stock. It reserves nothing.
+use super::json::{CartJson, CartLineJson, CartProductJson};
+use crate::domain::cart::{Cart, CartError, Quantity};
+use crate::domain::catalog::Product;
+use crate::domain::ids::{ProductId, UserId};
+use crate::domain::money::Money;
+use crate::error::AppError;
+use crate::store::{Store, StoreError};
+
+#[derive(Clone)]
+pub struct Carts {
+    store: Store,
+}
+
+/// A cart joined with the products it names (lines of deleted products are left out).
+#[derive(Debug, Clone)]
+pub struct CartView {
+    pub lines: Vec<(Product, u32)>,
+}
+
+impl CartView {
+    pub fn total(&self) -> Money {
+        self.lines
+            .iter()
+            .fold(Money::ZERO, |sum, (p, q)| sum.plus(p.price.times(*q)))
+    }
+
+    pub fn to_json(&self) -> CartJson {
+        CartJson {
+            items: self
+                .lines
+                .iter()
+                .map(|(p, q)| CartLineJson {
+                    product: CartProductJson {
+                        id: p.id.get(),
+                        name: p.name.clone(),
+                        price: p.price,
+                        stock: p.stock,
+                    },
+                    quantity: *q,
+                    line_total: p.price.times(*q),
+                })
+                .collect(),
+            total: self.total(),
+        }
+    }
+
+    pub fn quantity(&self) -> u32 {
+        self.lines.iter().map(|(_, q)| q).sum()
+    }
+}
+
+impl From<CartError> for StoreError {
+    fn from(e: CartError) -> Self {
+        match e {
+            CartError::NoSuchLine => StoreError::NotFound,
+            other => StoreError::Conflict(other.to_string()),
+        }
+    }
+}
+
+fn cart_error(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict(message) => AppError::field("quantity", &message),
+        other => other.into(),
+    }
+}
+
+impl Carts {
+    pub fn new(store: Store) -> Carts {
+        Carts { store }
+    }
+
+    pub fn view(&self, user: UserId) -> Result<CartView, AppError> {
+        let cart = self.store.cart(user)?;
+        self.join(&cart)
+    }
+
+    fn join(&self, cart: &Cart) -> Result<CartView, AppError> {
+        let ids: Vec<ProductId> = cart.lines.iter().map(|l| l.product_id).collect();
+        let products = self.store.products(&ids)?;
+        let lines = cart
+            .lines
+            .iter()
+            .filter_map(|line| {
+                let product = products.iter().find(|p| p.id == line.product_id)?;
+                Some((product.clone(), line.quantity.get()))
+            })
+            .collect();
+        Ok(CartView { lines })
+    }
+
+    /// Adds to the product's line (or starts one). Unknown product: 404.
+    pub fn add(
+        &self,
+        user: UserId,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<CartView, AppError> {
+        self.store.product(product)?;
+        let cart = self
+            .store
+            .update_cart(user, |cart| cart.add(product, quantity))
+            .map_err(cart_error)?;
+        self.join(&cart)
+    }
+
+    pub fn set(
+        &self,
+        user: UserId,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<CartView, AppError> {
+        let cart = self
+            .store
+            .update_cart(user, |cart| cart.set(product, quantity))
+            .map_err(cart_error)?;
+        self.join(&cart)
+    }
+
+    pub fn remove(&self, user: UserId, product: ProductId) -> Result<CartView, AppError> {
+        let cart = self
+            .store
+            .update_cart(user, |cart| cart.remove(product))
+            .map_err(cart_error)?;
+        self.join(&cart)
+    }
+
+    pub fn clear(&self, user: UserId) -> Result<(), AppError> {
+        self.store.update_cart(user, |cart| {
+            *cart = Cart::default();
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(())
+    }
+
+    /// Adds several lines at once, capped by the server's limits; returns the products skipped.
+    pub fn merge(
+        &self,
+        user: UserId,
+        lines: &[(ProductId, u32)],
+    ) -> Result<Vec<ProductId>, AppError> {
+        let mut skipped = Vec::new();
+        for (product, quantity) in lines {
+            let Ok(quantity) = Quantity::parse(*quantity as i64) else {
+                skipped.push(*product);
+                continue;
+            };
+            if self.store.product(*product).is_err() {
+                skipped.push(*product);
+                continue;
+            }
+            let added = self.store.update_cart(user, |cart| {
+                cart.add(*product, quantity).or_else(|e| match e {
+                    // Over the per-line cap: keep the most the line may hold.
+                    CartError::LineTooLarge => cart.set(
+                        *product,
+                        Quantity::parse(crate::domain::cart::MAX_LINE_QUANTITY as i64)
+                            .expect("max is valid"),
+                    ),
+                    other => Err(other),
+                })
+            });
+            if added.is_err() {
+                skipped.push(*product);
+            }
+        }
+        Ok(skipped)
+    }
+}

@@ -1,0 +1,268 @@
+//! Categories, products and stock. Reads of the API go through the cache as serialized bytes;
+//! every write moves the catalog generation before it is acknowledged.
+use bytes::Bytes;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::json::{CategoryJson, PageLinks, ProductJson};
+use super::{blocking, now};
+use crate::cache::Cache;
+use crate::domain::catalog::{
+    Category, CategoryDraft, PageRequest, Product, ProductDraft, ProductFilter, StockChange,
+};
+use crate::domain::ids::{CategoryId, ProductId};
+use crate::error::AppError;
+use crate::store::{CatalogPage, CategoryWithCount, Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStatus {
+    Hit,
+    Miss,
+}
+
+impl CacheStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheStatus::Hit => "HIT",
+            CacheStatus::Miss => "MISS",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Catalog {
+    store: Store,
+    cache: Arc<Cache>,
+}
+
+fn to_bytes<T: Serialize>(value: &T) -> Bytes {
+    Bytes::from(serde_json::to_vec(value).expect("JSON shapes serialize"))
+}
+
+fn category_conflict(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict(m) if m == "unknown category" => {
+            AppError::field("category_id", "no such category")
+        }
+        other => other.into(),
+    }
+}
+
+impl Catalog {
+    pub fn new(store: Store, cache: Arc<Cache>) -> Catalog {
+        Catalog { store, cache }
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Serves `key` from the cache, or computes, stores and returns it. The generation is read
+    /// before the store: an answer computed from older data is filed under the older generation.
+    async fn cached(
+        &self,
+        kind: &str,
+        key: &str,
+        compute: impl FnOnce(Store) -> Result<Bytes, AppError> + Send + 'static,
+    ) -> Result<(Bytes, CacheStatus), AppError> {
+        let key = format!("{}:{kind}:{key}", self.store.catalog_generation());
+        if let Some(hit) = self.cache.get(&key).await {
+            return Ok((hit, CacheStatus::Hit));
+        }
+        let store = self.store.clone();
+        let bytes = blocking(move || compute(store)).await?;
+        self.cache.put(&key, bytes.clone()).await;
+        Ok((bytes, CacheStatus::Miss))
+    }
+
+    pub async fn product_list_json(
+        &self,
+        filter: ProductFilter,
+        page: PageRequest,
+        links: PageLinks,
+    ) -> Result<(Bytes, CacheStatus), AppError> {
+        let key = links.cache_key(page.page) + &format!("&page_size={}", page.size);
+        self.cached("products", &key, move |store| {
+            let found = store.list_products(&filter, page)?;
+            if !page.exists_within(found.count) {
+                return Err(AppError::NotFound);
+            }
+            let results = product_jsons(&store, &found.products)?;
+            Ok(to_bytes(&links.page(page, found.count, results)))
+        })
+        .await
+    }
+
+    pub async fn product_json(&self, id: ProductId) -> Result<(Bytes, CacheStatus), AppError> {
+        self.cached("product", &id.to_string(), move |store| {
+            let product = store.product(id)?;
+            Ok(to_bytes(
+                &product_jsons(&store, std::slice::from_ref(&product))?.remove(0),
+            ))
+        })
+        .await
+    }
+
+    pub async fn category_list_json(
+        &self,
+        page: PageRequest,
+        links: PageLinks,
+    ) -> Result<(Bytes, CacheStatus), AppError> {
+        let key = links.cache_key(page.page) + &format!("&page_size={}", page.size);
+        self.cached("categories", &key, move |store| {
+            let all = store.categories()?;
+            let count = all.len() as u64;
+            if !page.exists_within(count) {
+                return Err(AppError::NotFound);
+            }
+            let results: Vec<CategoryJson> = all
+                .iter()
+                .skip(page.offset() as usize)
+                .take(page.size as usize)
+                .map(|c| CategoryJson::new(&c.category, c.product_count))
+                .collect();
+            Ok(to_bytes(&links.page(page, count, results)))
+        })
+        .await
+    }
+
+    pub async fn category_json(&self, id: CategoryId) -> Result<(Bytes, CacheStatus), AppError> {
+        self.cached("category", &id.to_string(), move |store| {
+            let found = store.category(id)?;
+            Ok(to_bytes(&CategoryJson::new(
+                &found.category,
+                found.product_count,
+            )))
+        })
+        .await
+    }
+
+    pub fn categories(&self) -> Result<Vec<CategoryWithCount>, AppError> {
+        Ok(self.store.categories()?)
+    }
+
+    pub fn category(&self, id: CategoryId) -> Result<CategoryWithCount, AppError> {
+        Ok(self.store.category(id)?)
+    }
+
+    pub fn product(&self, id: ProductId) -> Result<Product, AppError> {
+        Ok(self.store.product(id)?)
+    }
+
+    pub async fn product_page(
+        &self,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<CatalogPage, AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.list_products(&filter, page)?)).await
+    }
+
+    pub fn create_category(&self, draft: CategoryDraft) -> Result<CategoryWithCount, AppError> {
+        let category = self.store.create_category(draft)?;
+        Ok(CategoryWithCount {
+            category,
+            product_count: 0,
+        })
+    }
+
+    pub fn update_category(
+        &self,
+        id: CategoryId,
+        change: impl Fn(&Category) -> CategoryDraft,
+    ) -> Result<CategoryWithCount, AppError> {
+        let current = self.store.category(id)?;
+        let updated = self.store.update_category(id, change(&current.category))?;
+        Ok(CategoryWithCount {
+            category: updated,
+            product_count: current.product_count,
+        })
+    }
+
+    pub fn delete_category(&self, id: CategoryId) -> Result<(), AppError> {
+        Ok(self.store.delete_category(id)?)
+    }
+
+    pub fn create_product(&self, draft: ProductDraft) -> Result<Product, AppError> {
+        self.store
+            .create_product(draft, now())
+            .map_err(category_conflict)
+    }
+
+    pub fn update_product(
+        &self,
+        id: ProductId,
+        change: impl Fn(&Product) -> ProductDraft,
+    ) -> Result<Product, AppError> {
+        self.store
+            .update_product(id, now(), change)
+            .map_err(category_conflict)
+    }
+
+    pub fn delete_product(&self, id: ProductId) -> Result<(), AppError> {
+        Ok(self.store.delete_product(id)?)
+    }
+
+    pub fn change_stock(&self, id: ProductId, change: StockChange) -> Result<Product, AppError> {
+        Ok(self.store.change_stock(id, change, now())?)
+    }
+
+    pub fn product_json_of(&self, product: &Product) -> Result<ProductJson, AppError> {
+        Ok(product_jsons(&self.store, std::slice::from_ref(product))?.remove(0))
+    }
+
+    pub fn category_names(&self) -> Result<HashMap<CategoryId, String>, AppError> {
+        Ok(self
+            .store
+            .categories()?
+            .into_iter()
+            .map(|c| (c.category.id, c.category.name))
+            .collect())
+    }
+
+    pub fn product_count(&self) -> usize {
+        self.store.product_count()
+    }
+}
+
+/// Products with their category names, looking each category up once.
+fn product_jsons(store: &Store, products: &[Product]) -> Result<Vec<ProductJson>, AppError> {
+    let mut names: HashMap<CategoryId, String> = HashMap::new();
+    let mut out = Vec::with_capacity(products.len());
+    for product in products {
+        if !names.contains_key(&product.category_id) {
+            let name = match store.category(product.category_id) {
+                Ok(found) => found.category.name,
+                Err(StoreError::NotFound) => String::new(),
+                Err(e) => return Err(e.into()),
+            };
+            names.insert(product.category_id, name);
+        }
+        out.push(ProductJson::new(
+            product,
+            names[&product.category_id].clone(),
+        ));
+    }
+    Ok(out)
+}
+
+impl Catalog {
+    /// Writes the demo catalog: its categories (those missing) and `products` products.
+    pub fn seed_demo(&self, products: usize) -> Result<usize, AppError> {
+        let mut ids = Vec::new();
+        let existing = self.store.categories()?;
+        for draft in crate::demo::categories() {
+            let found = existing
+                .iter()
+                .find(|c| c.category.name.eq_ignore_ascii_case(&draft.name));
+            ids.push(match found {
+                Some(c) => c.category.id,
+                None => self.store.create_category(draft)?.id,
+            });
+        }
+        Ok(self
+            .store
+            .seed_products(crate::demo::products(products, &ids), now())?)
+    }
+}

@@ -1,0 +1,42 @@
+//! The use cases: the only place pages and the API share logic.
+pub mod accounts;
+pub mod cart;
+pub mod catalog;
+pub mod json;
+pub mod notifications;
+pub mod orders;
+pub mod throttle;
+
+use actix_web::web;
+
+use crate::error::AppError;
+
+pub use accounts::Accounts;
+pub use cart::Carts;
+pub use catalog::Catalog;
+pub use notifications::Notifications;
+pub use orders::Orders;
+
+/// Every service, cloned into each HTTP worker.
+#[derive(Clone)]
+pub struct Services {
+    pub accounts: Accounts,
+    pub catalog: Catalog,
+    pub cart: Carts,
+    pub orders: Orders,
+    pub notifications: Notifications,
+}
+
+/// Runs blocking work (argon2, scans, sled transactions) on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    web::block(work).await?
+}
+
+pub(crate) fn now() -> time::OffsetDateTime {
+    // Whole microseconds keep stored and rendered times identical across round trips.
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1000 * 1000)
+        .unwrap_or(now)
+}

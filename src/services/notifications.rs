@@ -1,0 +1,174 @@
+//! The event log as a notification list, and live subscriptions to it.
+use actix::Addr;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+use super::blocking;
+use crate::actors::messages::{Connect, ConnectionId, CountConnections, Disconnect};
+use crate::actors::Hub;
+use crate::domain::event::OrderEvent;
+use crate::domain::ids::{EventId, UserId};
+use crate::domain::user::User;
+use crate::error::AppError;
+use crate::store::{EventPage, Store};
+
+/// How many events a connection may have waiting before it is dropped as too slow.
+pub const CONNECTION_BUFFER: usize = 256;
+const REPLAY_CHUNK: usize = 500;
+
+#[derive(Clone)]
+pub struct Notifications {
+    store: Store,
+    hub: Addr<Hub>,
+}
+
+/// A registered live connection. Dropping it unregisters it.
+pub struct Subscription {
+    pub live: mpsc::Receiver<Arc<OrderEvent>>,
+    user: UserId,
+    is_admin: bool,
+    connection: ConnectionId,
+    hub: Addr<Hub>,
+    store: Store,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.do_send(Disconnect {
+            user: self.user,
+            connection: self.connection,
+        });
+    }
+}
+
+impl Subscription {
+    /// The next chunk of logged events after `after` that this connection should see.
+    pub async fn replay(&self, after: EventId) -> Result<Vec<OrderEvent>, AppError> {
+        let (store, user, is_admin) = (self.store.clone(), self.user, self.is_admin);
+        blocking(move || {
+            Ok(if is_admin {
+                store.all_events_after(after, REPLAY_CHUNK)?
+            } else {
+                store.user_events_after(user, after, REPLAY_CHUNK)?
+            })
+        })
+        .await
+    }
+}
+
+impl Notifications {
+    pub fn new(store: Store, hub: Addr<Hub>) -> Notifications {
+        Notifications { store, hub }
+    }
+
+    /// Registers first, so nothing committed from now on is missed; the caller then replays
+    /// the log and passes live events above the last id it replayed.
+    pub async fn subscribe(&self, user: &User) -> Result<Subscription, AppError> {
+        let (sink, live) = mpsc::channel(CONNECTION_BUFFER);
+        let connection = self
+            .hub
+            .send(Connect {
+                user: user.id,
+                is_admin: user.is_admin,
+                sink,
+            })
+            .await
+            .map_err(AppError::internal)?;
+        Ok(Subscription {
+            live,
+            user: user.id,
+            is_admin: user.is_admin,
+            connection,
+            hub: self.hub.clone(),
+            store: self.store.clone(),
+        })
+    }
+
+    pub async fn list(
+        &self,
+        user: UserId,
+        unread_only: bool,
+        offset: u64,
+        limit: u64,
+    ) -> Result<EventPage, AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.notifications(user, unread_only, offset, limit)?)).await
+    }
+
+    pub fn unread_count(&self, user: UserId) -> Result<u64, AppError> {
+        Ok(self.store.notifications(user, true, 0, 0)?.count)
+    }
+
+    pub fn mark_read(&self, user: UserId, event: EventId) -> Result<(), AppError> {
+        Ok(self.store.mark_read(user, event)?)
+    }
+
+    pub fn mark_all_read(&self, user: UserId) -> Result<(), AppError> {
+        Ok(self.store.mark_all_read(user)?)
+    }
+
+    pub async fn live_connections(&self) -> usize {
+        self.hub.send(CountConnections).await.unwrap_or(0)
+    }
+}
+
+/// One connection's stream of events: the log after its resume point, then live events,
+/// with nothing missed in between and nothing twice.
+pub struct LiveFeed {
+    subscription: Subscription,
+    last: EventId,
+    backlog: std::collections::VecDeque<OrderEvent>,
+    replaying: bool,
+}
+
+impl Notifications {
+    /// Starts a feed for `user` resuming after `last_event_id`, or from now when none is given.
+    pub async fn feed(
+        &self,
+        user: &User,
+        last_event_id: Option<EventId>,
+    ) -> Result<LiveFeed, AppError> {
+        // Read "now" before subscribing: anything committed in between is then replayed.
+        let after = match last_event_id {
+            Some(id) => id,
+            None => {
+                let store = self.store.clone();
+                blocking(move || Ok(store.last_event_id()?)).await?
+            }
+        };
+        let subscription = self.subscribe(user).await?;
+        Ok(LiveFeed {
+            subscription,
+            last: after,
+            backlog: Default::default(),
+            replaying: true,
+        })
+    }
+}
+
+impl LiveFeed {
+    /// The next event, or None when the connection was dropped for falling behind.
+    pub async fn next(&mut self) -> Result<Option<OrderEvent>, AppError> {
+        loop {
+            if let Some(event) = self.backlog.pop_front() {
+                self.last = event.id;
+                return Ok(Some(event));
+            }
+            if self.replaying {
+                let chunk = self.subscription.replay(self.last).await?;
+                self.replaying = !chunk.is_empty();
+                self.backlog.extend(chunk);
+                continue;
+            }
+            match self.subscription.live.recv().await {
+                None => return Ok(None),
+                // Already sent during replay.
+                Some(event) if event.id <= self.last => continue,
+                Some(event) => {
+                    self.last = event.id;
+                    return Ok(Some((*event).clone()));
+                }
+            }
+        }
+    }
+}

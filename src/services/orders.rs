@@ -1,0 +1,129 @@
+//! Placing orders from the cart, listing them, and moving them through their statuses.
+use actix::Addr;
+use std::sync::Arc;
+
+use super::{blocking, now};
+use crate::actors::messages::{ActorFor, ChangeStatus, Publish};
+use crate::actors::{Hub, OrderRegistry};
+use crate::domain::ids::{OrderId, UserId};
+use crate::domain::order::{Order, OrderStatus};
+use crate::domain::user::User;
+use crate::domain::ValidationError;
+use crate::error::AppError;
+use crate::store::{OrderFilter, OrderPage, PlacedOrder, Store};
+
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+#[derive(Clone)]
+pub struct Orders {
+    store: Store,
+    hub: Addr<Hub>,
+    registry: Addr<OrderRegistry>,
+}
+
+/// An `Idempotency-Key` header value: 1..=255 visible ASCII characters.
+pub fn parse_idempotency_key(raw: &str) -> Result<String, ValidationError> {
+    let ok = !raw.is_empty()
+        && raw.len() <= MAX_IDEMPOTENCY_KEY
+        && raw.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(ValidationError::new(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        ))
+    }
+}
+
+impl Orders {
+    pub fn new(store: Store, hub: Addr<Hub>, registry: Addr<OrderRegistry>) -> Orders {
+        Orders {
+            store,
+            hub,
+            registry,
+        }
+    }
+
+    /// Places the cart as an order, acknowledged only once it is on disk.
+    pub async fn place(
+        &self,
+        user: UserId,
+        idempotency_key: Option<String>,
+    ) -> Result<PlacedOrder, AppError> {
+        let (store, hub) = (self.store.clone(), self.hub.clone());
+        let placed = blocking(move || {
+            let publish = |event: &crate::domain::event::OrderEvent| {
+                hub.do_send(Publish(Arc::new(event.clone())))
+            };
+            Ok(store.place_order(user, idempotency_key.as_deref(), now(), publish)?)
+        })
+        .await?;
+        self.store.durable().await?;
+        Ok(placed)
+    }
+
+    /// The order, if `viewer` may see it (its owner or an admin); otherwise 404.
+    pub fn get(&self, viewer: &User, id: OrderId) -> Result<Order, AppError> {
+        let order = self.store.order(id)?;
+        if order.user_id != viewer.id && !viewer.is_admin {
+            return Err(AppError::NotFound);
+        }
+        Ok(order)
+    }
+
+    pub async fn list(
+        &self,
+        viewer: &User,
+        status: Option<OrderStatus>,
+        user: Option<UserId>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<OrderPage, AppError> {
+        let filter = if viewer.is_admin {
+            OrderFilter { user, status }
+        } else {
+            OrderFilter {
+                user: Some(viewer.id),
+                status,
+            }
+        };
+        let store = self.store.clone();
+        blocking(move || Ok(store.list_orders(&filter, offset, limit)?)).await
+    }
+
+    /// Ship or deliver (admins), or cancel (the owner or an admin), through the order's actor.
+    pub async fn change_status(
+        &self,
+        actor: &User,
+        id: OrderId,
+        next: OrderStatus,
+    ) -> Result<Order, AppError> {
+        let order = self.get(actor, id)?;
+        let allowed =
+            actor.is_admin || (next == OrderStatus::Cancelled && order.user_id == actor.id);
+        if !allowed {
+            return Err(AppError::Forbidden);
+        }
+        let mut attempts = 0;
+        let changed = loop {
+            let addr = self
+                .registry
+                .send(ActorFor(id))
+                .await
+                .map_err(AppError::internal)?;
+            match addr.send(ChangeStatus { next }).await {
+                Ok(result) => break result?,
+                // The actor stopped for idleness between lookup and send: ask again.
+                Err(_) if attempts < 3 => attempts += 1,
+                Err(e) => return Err(AppError::internal(e)),
+            }
+        };
+        self.store.durable().await?;
+        Ok(changed)
+    }
+
+    pub fn prune(&self) -> Result<usize, AppError> {
+        Ok(self.store.prune_idempotency_keys(now())?)
+    }
+}

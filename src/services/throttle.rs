@@ -1,0 +1,79 @@
+//! Login throttling with governor: attempts per client address, failures per email.
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::AppError;
+
+#[derive(Clone)]
+pub struct LoginThrottle {
+    per_address: Arc<DefaultKeyedRateLimiter<String>>,
+    failures_per_email: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Emails whose failure budget ran out, and until when (governor has no "peek").
+    blocked: moka::sync::Cache<String, std::time::Instant>,
+}
+
+fn quota(per: Duration, burst: u32) -> Quota {
+    let burst = NonZeroU32::new(burst.max(1)).expect("nonzero");
+    Quota::with_period(per / burst.get())
+        .expect("nonzero period")
+        .allow_burst(burst)
+}
+
+impl LoginThrottle {
+    pub fn new(
+        attempts_per_address_per_minute: u32,
+        failures_per_email_per_hour: u32,
+    ) -> LoginThrottle {
+        LoginThrottle {
+            per_address: Arc::new(RateLimiter::keyed(quota(
+                Duration::from_secs(60),
+                attempts_per_address_per_minute,
+            ))),
+            failures_per_email: Arc::new(RateLimiter::keyed(quota(
+                Duration::from_secs(3600),
+                failures_per_email_per_hour,
+            ))),
+            blocked: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
+        }
+    }
+
+    /// Counts one attempt from `address`; refuses when it or the email is over its budget.
+    pub fn before_attempt(&self, address: &str, email: &str) -> Result<(), AppError> {
+        if let Err(not_until) = self.per_address.check_key(&address.to_owned()) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            return Err(AppError::TooManyRequests {
+                retry_after_seconds: wait.as_secs() + 1,
+            });
+        }
+        if let Some(until) = self.blocked.get(email) {
+            let now = std::time::Instant::now();
+            if until > now {
+                return Err(AppError::TooManyRequests {
+                    retry_after_seconds: (until - now).as_secs() + 1,
+                });
+            }
+            self.blocked.invalidate(email);
+        }
+        Ok(())
+    }
+
+    /// Counts a failed attempt against the email.
+    pub fn after_failure(&self, email: &str) {
+        if let Err(not_until) = self.failures_per_email.check_key(&email.to_owned()) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            self.blocked
+                .insert(email.to_owned(), std::time::Instant::now() + wait);
+        }
+    }
+
+    pub fn retain_recent(&self) {
+        self.per_address.retain_recent();
+        self.failures_per_email.retain_recent();
+    }
+}

@@ -1,0 +1,266 @@
+//! Builds the application from settings: store, cache, actors, services, HTTP server.
+use actix::Actor;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, App, HttpServer};
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::actors::{Hub, OrderRegistry};
+use crate::auth::{PasswordHasher, TokenIssuer};
+use crate::cache::Cache;
+use crate::config::Settings;
+use crate::domain::user::{Email, Password};
+use crate::services::throttle::LoginThrottle;
+use crate::services::{Accounts, Carts, Catalog, Notifications, Orders, Services};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(
+        "the database in {0} is in use by another OrderStream process (is the server running?)"
+    )]
+    DatabaseLocked(String),
+    #[error("could not open the database: {0}")]
+    Store(StoreError),
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Timings of live connections.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveSettings {
+    pub ws_ping: Duration,
+    pub ws_timeout: Duration,
+    pub sse_keepalive: Duration,
+}
+
+/// Everything but the HTTP server: what the CLI subcommands use too. Needs a running actix System.
+pub struct Context {
+    pub store: Store,
+    pub services: Services,
+}
+
+impl Context {
+    pub fn open(settings: &Settings) -> Result<Context, StartupError> {
+        let store = Store::open(&settings.data_dir).map_err(|e| match e {
+            StoreError::Locked => {
+                StartupError::DatabaseLocked(settings.data_dir.display().to_string())
+            }
+            other => StartupError::Store(other),
+        })?;
+        let secret = match &settings.jwt_secret {
+            Some(secret) => secret.expose().to_owned(),
+            None => load_or_create_secret(&settings.data_dir)?,
+        };
+        let tokens = TokenIssuer::new(
+            secret.as_bytes(),
+            settings.access_ttl_seconds,
+            settings.refresh_ttl_seconds,
+        );
+        let hasher = PasswordHasher::new(settings.argon2_memory_kib, settings.argon2_iterations);
+        let throttle = LoginThrottle::new(
+            settings.login_attempts_per_ip_per_minute,
+            settings.login_failures_per_email_per_hour,
+        );
+        let cache = Arc::new(build_cache(settings, &store)?);
+        let hub = Hub::default().start();
+        let registry = OrderRegistry::new(store.clone(), hub.clone()).start();
+        let services = Services {
+            accounts: Accounts::new(store.clone(), hasher, tokens, throttle),
+            catalog: Catalog::new(store.clone(), cache),
+            cart: Carts::new(store.clone()),
+            orders: Orders::new(store.clone(), hub.clone(), registry),
+            notifications: Notifications::new(store.clone(), hub),
+        };
+        Ok(Context { store, services })
+    }
+
+    pub fn ensure_admin(&self, email: &str, password: &str) -> Result<(), StartupError> {
+        let email = Email::parse(email).map_err(|e| StartupError::Config(e.to_string()))?;
+        let password = Password::parse("password", password)
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        self.services
+            .accounts
+            .ensure_admin(&email, &password)
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        Ok(())
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+fn build_cache(settings: &Settings, _store: &Store) -> Result<Cache, StartupError> {
+    if settings.redis_url.is_some() {
+        tracing::warn!(
+            "redis_url is set but this build has no `redis` feature; using the in-process cache"
+        );
+    }
+    Ok(Cache::in_process(
+        settings.cache_ttl_seconds,
+        settings.cache_capacity_mb * 1024 * 1024,
+    ))
+}
+
+#[cfg(feature = "redis")]
+fn build_cache(settings: &Settings, store: &Store) -> Result<Cache, StartupError> {
+    let local = Cache::in_process(
+        settings.cache_ttl_seconds,
+        settings.cache_capacity_mb * 1024 * 1024,
+    );
+    match &settings.redis_url {
+        Some(url) => {
+            let remote = crate::cache::RedisCache::connect(
+                url,
+                &store.database_id(),
+                settings.cache_ttl_seconds,
+            )
+            .map_err(|e| StartupError::Config(format!("redis_url: {e}")))?;
+            Ok(local.with_redis(remote))
+        }
+        None => Ok(local),
+    }
+}
+
+/// The JWT secret kept in the data dir (mode 0600), so restarts keep sessions valid.
+fn load_or_create_secret(dir: &Path) -> Result<String, StartupError> {
+    let path = dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing.trim().len() >= 32 {
+            return Ok(existing.trim().to_owned());
+        }
+    }
+    let secret = TokenIssuer::generate_secret();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path)?;
+    file.write_all(secret.as_bytes())?;
+    file.sync_all()?;
+    Ok(secret)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Store,
+}
+
+impl Application {
+    /// Opens everything and binds (port 0 picks a free port). Call inside an actix System.
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let context = Context::open(&settings)?;
+        if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
+            context.ensure_admin(email, password.expose())?;
+        }
+        if context.store.admin_count().map_err(StartupError::Store)? == 0 {
+            tracing::info!(
+                "no admin yet: create one with `orderstream create-admin --email you@example.com`"
+            );
+        }
+        if settings.demo
+            && context.store.product_count() == 0
+            && context
+                .store
+                .categories()
+                .map(|c| c.is_empty())
+                .unwrap_or(false)
+        {
+            let seeded = context
+                .services
+                .catalog
+                .seed_demo(settings.demo_products)
+                .map_err(|e| StartupError::Config(e.to_string()))?;
+            tracing::info!(
+                products = seeded,
+                "seeded a demo catalog (disable with --no-demo)"
+            );
+        }
+        let listener = TcpListener::bind(&settings.addr)?;
+        let port = listener.local_addr()?.port();
+        let live = LiveSettings {
+            ws_ping: Duration::from_secs(settings.ws_ping_seconds.max(1)),
+            ws_timeout: Duration::from_secs(settings.ws_timeout_seconds.max(1)),
+            sse_keepalive: Duration::from_secs(settings.sse_keepalive_seconds.max(1)),
+        };
+        let services = web::Data::new(context.services.clone());
+        let live = web::Data::new(live);
+        let workers = if settings.workers == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        } else {
+            settings.workers
+        };
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(services.clone())
+                .app_data(live.clone())
+                .app_data(web::PayloadConfig::new(
+                    crate::http::extract::MAX_BODY_BYTES,
+                ))
+                .wrap(crate::http::security_headers())
+                .wrap(crate::http::normalize_path())
+                .configure(crate::http::configure)
+        })
+        .workers(workers)
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        spawn_housekeeping(context.services.clone());
+        tracing::info!(
+            "OrderStream serving on http://{}:{}/",
+            display_host(&settings.addr),
+            port
+        );
+        Ok(Application {
+            port,
+            server,
+            store: context.store,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGINT/SIGTERM or the handle): in-flight requests finish, then sled is flushed.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await?;
+        self.store
+            .flush()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        tracing::info!("stopped; database flushed");
+        Ok(())
+    }
+}
+
+fn display_host(addr: &str) -> String {
+    addr.rsplit_once(':')
+        .map(|(h, _)| h.to_owned())
+        .unwrap_or_else(|| addr.to_owned())
+}
+
+/// Hourly pruning of expired tokens and idempotency keys.
+fn spawn_housekeeping(services: Services) {
+    actix_web::rt::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let services = services.clone();
+            let _ = web::block(move || {
+                let _ = services.accounts.prune();
+                let _ = services.orders.prune();
+            })
+            .await;
+        }
+    });
+}

@@ -1,0 +1,62 @@
+use serde::Serialize;
+
+use crate::domain::ids::ProductId;
+
+/// One line of an order that cannot be filled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shortage {
+    pub product_id: ProductId,
+    pub name: String,
+    pub requested: u32,
+    pub available: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not enough stock")]
+    InsufficientStock(Vec<Shortage>),
+    #[error("the cart is empty")]
+    EmptyCart,
+    #[error("the idempotency key was used for a different order")]
+    IdempotencyMismatch,
+    #[error("the database is in use by another OrderStream process")]
+    Locked,
+    #[error("storage I/O: {0}")]
+    Io(String),
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Io(e.to_string())
+    }
+}
+
+impl StoreError {
+    pub(super) fn from_open(e: sled::Error) -> Self {
+        let text = e.to_string();
+        // sled holds an exclusive file lock; a second opener sees WouldBlock / "lock".
+        if text.contains("lock")
+            || text.contains("WouldBlock")
+            || text.contains("Resource temporarily unavailable")
+        {
+            StoreError::Locked
+        } else {
+            StoreError::Io(text)
+        }
+    }
+}
+
+impl From<sled::transaction::TransactionError<StoreError>> for StoreError {
+    fn from(e: sled::transaction::TransactionError<StoreError>) -> Self {
+        match e {
+            sled::transaction::TransactionError::Abort(inner) => inner,
+            sled::transaction::TransactionError::Storage(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The durable event log (the outbox): appended in the same transaction as the change it
+//! records, indexed per user, with read flags beside it for the notifications list.
+use sled::transaction::{TransactionalTree, UnabortableTransactionError};
+
+use super::{codec, next_id, Store, StoreError};
+use crate::domain::event::{EventKind, OrderEvent};
+use crate::domain::ids::{EventId, OrderId, UserId};
+use crate::domain::order::OrderStatus;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone)]
+pub struct EventPage {
+    pub count: u64,
+    /// Newest first, each with its read flag.
+    pub events: Vec<(OrderEvent, bool)>,
+}
+
+pub(super) struct EventDraft {
+    pub kind: EventKind,
+    pub user_id: UserId,
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    pub previous: Option<OrderStatus>,
+    pub at: OffsetDateTime,
+}
+
+pub(super) fn append_event(
+    meta: &TransactionalTree,
+    events: &TransactionalTree,
+    user_events: &TransactionalTree,
+    draft: &EventDraft,
+) -> Result<OrderEvent, UnabortableTransactionError> {
+    let id = EventId::new(next_id(meta, "event")?);
+    let event = OrderEvent {
+        id,
+        kind: draft.kind,
+        user_id: draft.user_id,
+        order_id: draft.order_id,
+        status: draft.status,
+        previous: draft.previous,
+        at: draft.at,
+    };
+    events.insert(&id.to_key(), codec::encode(&event))?;
+    // A shopper's stream (and notification list) is the status of their orders; creation is
+    // news for admins, who read the whole log.
+    if draft.kind == EventKind::OrderStatus {
+        user_events.insert(&codec::pair_key(draft.user_id.get(), id.get()), &[])?;
+    }
+    Ok(event)
+}
+
+impl Store {
+    /// Events of `user` with id above `after`, oldest first, at most `limit`.
+    pub fn user_events_after(
+        &self,
+        user: UserId,
+        after: EventId,
+        limit: usize,
+    ) -> Result<Vec<OrderEvent>, StoreError> {
+        let t = &self.inner.trees;
+        let from = codec::pair_key(user.get(), after.get().saturating_add(1));
+        let to = codec::pair_key(user.get(), u64::MAX);
+        let mut out = Vec::new();
+        for entry in t.user_events.range(from..=to).take(limit) {
+            let (key, _) = entry?;
+            let id = codec::second_of_pair(&key)
+                .ok_or_else(|| StoreError::Corrupt("user event key".into()))?;
+            if let Some(raw) = t.events.get(id.to_be_bytes())? {
+                out.push(codec::decode(&raw)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every user's events with id above `after` (what an admin connection replays).
+    pub fn all_events_after(
+        &self,
+        after: EventId,
+        limit: usize,
+    ) -> Result<Vec<OrderEvent>, StoreError> {
+        let from = after.get().saturating_add(1).to_be_bytes();
+        let mut out = Vec::new();
+        for entry in self.inner.trees.events.range(from..).take(limit) {
+            let (_, raw) = entry?;
+            out.push(codec::decode(&raw)?);
+        }
+        Ok(out)
+    }
+
+    pub fn last_event_id(&self) -> Result<EventId, StoreError> {
+        let last = self.inner.trees.events.last()?;
+        Ok(EventId::new(
+            last.and_then(|(k, _)| EventId::from_key(&k))
+                .map(|e| e.get())
+                .unwrap_or(0),
+        ))
+    }
+
+    /// A user's notifications, newest first, optionally only the unread ones.
+    pub fn notifications(
+        &self,
+        user: UserId,
+        unread_only: bool,
+        offset: u64,
+        limit: u64,
+    ) -> Result<EventPage, StoreError> {
+        let t = &self.inner.trees;
+        let from = codec::pair_key(user.get(), 0);
+        let to = codec::pair_key(user.get(), u64::MAX);
+        let mut count = 0u64;
+        let mut events = Vec::new();
+        for entry in t.user_events.range(from..=to).rev() {
+            let (key, _) = entry?;
+            let read = t.read_events.contains_key(&key)?;
+            if unread_only && read {
+                continue;
+            }
+            if count >= offset && (events.len() as u64) < limit {
+                let id = codec::second_of_pair(&key).unwrap_or(0);
+                if let Some(raw) = t.events.get(id.to_be_bytes())? {
+                    events.push((codec::decode(&raw)?, read));
+                }
+            }
+            count += 1;
+        }
+        Ok(EventPage { count, events })
+    }
+
+    pub fn mark_read(&self, user: UserId, event: EventId) -> Result<(), StoreError> {
+        let key = codec::pair_key(user.get(), event.get());
+        if !self.inner.trees.user_events.contains_key(key)? {
+            return Err(StoreError::NotFound);
+        }
+        self.inner.trees.read_events.insert(key, &[])?;
+        Ok(())
+    }
+
+    pub fn mark_all_read(&self, user: UserId) -> Result<(), StoreError> {
+        let t = &self.inner.trees;
+        let mut batch = sled::Batch::default();
+        let from = codec::pair_key(user.get(), 0);
+        let to = codec::pair_key(user.get(), u64::MAX);
+        for entry in t.user_events.range(from..=to) {
+            let (key, _) = entry?;
+            batch.insert(key, &[]);
+        }
+        t.read_events.apply_batch(batch)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,179 @@
+//! The only module that touches sled. Public functions take and return domain types.
+mod carts;
+mod catalog;
+mod catalog_index;
+mod codec;
+mod durability;
+mod error;
+mod events;
+mod orders;
+mod tokens;
+mod users;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub use catalog::{CatalogPage, CategoryWithCount};
+pub use error::{Shortage, StoreError};
+pub use events::EventPage;
+pub use orders::{OrderFilter, OrderPage, PlacedOrder};
+pub use tokens::{RefreshOutcome, RefreshRecord};
+
+use catalog_index::CatalogIndex;
+use durability::GroupCommit;
+
+/// Handle to the embedded database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Trees {
+    meta: sled::Tree,
+    users: sled::Tree,
+    emails: sled::Tree,
+    refresh: sled::Tree,
+    families: sled::Tree,
+    revoked_access: sled::Tree,
+    categories: sled::Tree,
+    category_names: sled::Tree,
+    products: sled::Tree,
+    catalog_rows: sled::Tree,
+    carts: sled::Tree,
+    orders: sled::Tree,
+    user_orders: sled::Tree,
+    events: sled::Tree,
+    user_events: sled::Tree,
+    read_events: sled::Tree,
+    idempotency: sled::Tree,
+}
+
+struct Inner {
+    db: sled::Db,
+    trees: Trees,
+    catalog: CatalogIndex,
+    /// Mirrors the durable catalog generation; cache keys carry it.
+    catalog_generation: AtomicU64,
+    /// Serializes catalog writes with the index refresh that follows them.
+    catalog_write: Mutex<()>,
+    /// Serializes event-producing commits with their hand-off, so publish order = id order.
+    event_log: Mutex<()>,
+    group_commit: GroupCommit,
+}
+
+const META_CATALOG_GENERATION: &[u8] = b"catalog_generation";
+const META_DATABASE_ID: &[u8] = b"database_id";
+
+impl Store {
+    /// Opens (or creates) the database in `dir`. A database held by a running server is
+    /// reported as `StoreError::Locked`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(256 * 1024 * 1024)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(StoreError::from_open)?;
+        let tree = |name: &str| db.open_tree(name).map_err(StoreError::from);
+        let trees = Trees {
+            meta: tree("meta")?,
+            users: tree("users")?,
+            emails: tree("emails")?,
+            refresh: tree("refresh_tokens")?,
+            families: tree("token_families")?,
+            revoked_access: tree("revoked_access")?,
+            categories: tree("categories")?,
+            category_names: tree("category_names")?,
+            products: tree("products")?,
+            catalog_rows: tree("catalog_rows")?,
+            carts: tree("carts")?,
+            orders: tree("orders")?,
+            user_orders: tree("user_orders")?,
+            events: tree("events")?,
+            user_events: tree("user_events")?,
+            read_events: tree("read_events")?,
+            idempotency: tree("idempotency")?,
+        };
+        if trees.meta.get(META_DATABASE_ID)?.is_none() {
+            let id: u128 = rand::random();
+            trees
+                .meta
+                .compare_and_swap(
+                    META_DATABASE_ID,
+                    None as Option<&[u8]>,
+                    Some(&id.to_be_bytes()[..]),
+                )?
+                .ok();
+        }
+        let generation = codec::read_u64(trees.meta.get(META_CATALOG_GENERATION)?.as_deref());
+        let catalog = CatalogIndex::load(&trees.catalog_rows)?;
+        let group_commit = GroupCommit::start(db.clone());
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                trees,
+                catalog,
+                catalog_generation: AtomicU64::new(generation),
+                catalog_write: Mutex::new(()),
+                event_log: Mutex::new(()),
+                group_commit,
+            }),
+        })
+    }
+
+    /// Waits until everything written so far is on disk. Concurrent callers share one flush.
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        self.inner.group_commit.wait().await
+    }
+
+    /// Flushes synchronously (shutdown, CLI commands).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    /// A value that moves forward with every catalog change (durably, in the same transaction).
+    pub fn catalog_generation(&self) -> u64 {
+        self.inner.catalog_generation.load(Ordering::Acquire)
+    }
+
+    /// Random id of this database, so caches shared between databases never mix entries.
+    pub fn database_id(&self) -> String {
+        let raw = self.inner.trees.meta.get(META_DATABASE_ID).ok().flatten();
+        raw.map(|v| v.iter().map(|b| format!("{b:02x}")).collect())
+            .unwrap_or_default()
+    }
+
+    fn publish_generation(&self, generation: u64) {
+        self.inner
+            .catalog_generation
+            .fetch_max(generation, Ordering::AcqRel);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave sled half-written (transactions are atomic),
+    // so a poisoned lock is safe to reuse.
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Next value of a counter kept in `meta`, inside a transaction.
+fn next_id(
+    meta: &sled::transaction::TransactionalTree,
+    name: &str,
+) -> Result<u64, sled::transaction::UnabortableTransactionError> {
+    let key = format!("seq/{name}");
+    let next = codec::read_u64(meta.get(key.as_bytes())?.as_deref()) + 1;
+    meta.insert(key.as_bytes(), &next.to_be_bytes())?;
+    Ok(next)
+}
+
+fn bump_generation(
+    meta: &sled::transaction::TransactionalTree,
+) -> Result<u64, sled::transaction::UnabortableTransactionError> {
+    let next = codec::read_u64(meta.get(META_CATALOG_GENERATION)?.as_deref()) + 1;
+    meta.insert(META_CATALOG_GENERATION, &next.to_be_bytes())?;
+    Ok(next)
+}

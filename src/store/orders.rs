@@ -1,0 +1,337 @@
+//! Orders: placed from the cart in one transaction (stock, order, cart, event, idempotency key),
+//! and moved through their statuses with the event written alongside.
+use serde::{Deserialize, Serialize};
+use sled::transaction::ConflictableTransactionError as Abortable;
+use sled::Transactional;
+use time::OffsetDateTime;
+
+use super::catalog::{get_product, put_product};
+use super::error::Shortage;
+use super::events::{append_event, EventDraft};
+use super::{bump_generation, codec, lock, next_id, Store, StoreError};
+use crate::domain::cart::Cart;
+use crate::domain::event::{EventKind, OrderEvent};
+use crate::domain::ids::{OrderId, ProductId, UserId};
+use crate::domain::order::{Order, OrderItem, OrderStatus, StatusChange};
+
+/// How long an idempotency key keeps returning its order.
+pub const IDEMPOTENCY_TTL_SECONDS: i64 = 24 * 3600;
+
+#[derive(Debug, Clone)]
+pub struct PlacedOrder {
+    pub order: Order,
+    /// False when an idempotent retry returned an order placed before.
+    pub created: bool,
+    pub event: Option<OrderEvent>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// None lists every user's orders (admins).
+    pub user: Option<UserId>,
+    pub status: Option<OrderStatus>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderPage {
+    pub count: u64,
+    pub orders: Vec<Order>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdempotencyRecord {
+    order_id: OrderId,
+    fingerprint: String,
+    created_at: i64,
+}
+
+fn idempotency_key(user: UserId, key: &str) -> Vec<u8> {
+    let mut out = user.to_key().to_vec();
+    out.extend_from_slice(key.as_bytes());
+    out
+}
+
+impl Store {
+    /// Places the user's cart as an order, or returns the order an earlier request with the
+    /// same idempotency key placed. `publish` runs after commit while the event log is still
+    /// held, so events reach the hub in id order.
+    pub fn place_order(
+        &self,
+        user: UserId,
+        idempotency: Option<&str>,
+        now: OffsetDateTime,
+        publish: impl FnOnce(&OrderEvent),
+    ) -> Result<PlacedOrder, StoreError> {
+        let t = &self.inner.trees;
+        let _catalog = lock(&self.inner.catalog_write);
+        let _log = lock(&self.inner.event_log);
+        let trees = (
+            &t.meta,
+            &t.products,
+            &t.catalog_rows,
+            &t.carts,
+            &t.orders,
+            &t.user_orders,
+            &t.events,
+            &t.user_events,
+            &t.idempotency,
+        );
+        let result = trees.transaction(
+            |(meta, products, rows, carts, orders, user_orders, events, user_events, keys)| {
+                let cart: Cart = match carts.get(user.to_key())? {
+                    Some(raw) => codec::decode(&raw).map_err(Abortable::Abort)?,
+                    None => Cart::default(),
+                };
+                let key = idempotency.map(|k| idempotency_key(user, k));
+                if let Some(key) = &key {
+                    if let Some(raw) = keys.get(key)? {
+                        let record: IdempotencyRecord =
+                            codec::decode(&raw).map_err(Abortable::Abort)?;
+                        if now.unix_timestamp() - record.created_at < IDEMPOTENCY_TTL_SECONDS {
+                            if !cart.is_empty() && cart.fingerprint() != record.fingerprint {
+                                return Err(Abortable::Abort(StoreError::IdempotencyMismatch));
+                            }
+                            let raw = orders
+                                .get(record.order_id.to_key())?
+                                .ok_or(Abortable::Abort(StoreError::NotFound))?;
+                            let order = codec::decode(&raw).map_err(Abortable::Abort)?;
+                            return Ok((
+                                PlacedOrder {
+                                    order,
+                                    created: false,
+                                    event: None,
+                                },
+                                Vec::new(),
+                                None,
+                            ));
+                        }
+                    }
+                }
+                if cart.is_empty() {
+                    return Err(Abortable::Abort(StoreError::EmptyCart));
+                }
+                let mut items = Vec::with_capacity(cart.lines.len());
+                let mut shortages = Vec::new();
+                let mut touched = Vec::with_capacity(cart.lines.len());
+                for line in &cart.lines {
+                    let wanted = line.quantity.get();
+                    let Some(mut product) = get_product(products, line.product_id)? else {
+                        shortages.push(Shortage {
+                            product_id: line.product_id,
+                            name: format!("product {}", line.product_id),
+                            requested: wanted,
+                            available: 0,
+                        });
+                        continue;
+                    };
+                    if product.stock < wanted {
+                        shortages.push(Shortage {
+                            product_id: product.id,
+                            name: product.name,
+                            requested: wanted,
+                            available: product.stock,
+                        });
+                        continue;
+                    }
+                    product.stock -= wanted;
+                    product.updated_at = now;
+                    put_product(products, rows, &product)?;
+                    items.push(OrderItem {
+                        product_id: product.id,
+                        name: product.name.clone(),
+                        unit_price: product.price,
+                        quantity: wanted,
+                    });
+                    touched.push((product.id, product.stock));
+                }
+                if !shortages.is_empty() {
+                    return Err(Abortable::Abort(StoreError::InsufficientStock(shortages)));
+                }
+                let id = OrderId::new(next_id(meta, "order")?);
+                let order = Order {
+                    id,
+                    user_id: user,
+                    status: OrderStatus::Pending,
+                    items,
+                    history: vec![StatusChange {
+                        status: OrderStatus::Pending,
+                        at: now,
+                    }],
+                    created_at: now,
+                    updated_at: now,
+                };
+                orders.insert(&id.to_key(), codec::encode(&order))?;
+                user_orders.insert(&codec::pair_key(user.get(), id.get()), &[])?;
+                carts.remove(&user.to_key())?;
+                if let Some(key) = &key {
+                    let record = IdempotencyRecord {
+                        order_id: id,
+                        fingerprint: cart.fingerprint(),
+                        created_at: now.unix_timestamp(),
+                    };
+                    keys.insert(key.as_slice(), codec::encode(&record))?;
+                }
+                let draft = EventDraft {
+                    kind: EventKind::OrderCreated,
+                    user_id: user,
+                    order_id: id,
+                    status: OrderStatus::Pending,
+                    previous: None,
+                    at: now,
+                };
+                let event = append_event(meta, events, user_events, &draft)?;
+                let generation = bump_generation(meta)?;
+                Ok((
+                    PlacedOrder {
+                        order,
+                        created: true,
+                        event: Some(event),
+                    },
+                    touched,
+                    Some(generation),
+                ))
+            },
+        );
+        let (placed, touched, generation) = result?;
+        self.apply_stock_to_index(&touched, generation);
+        if let Some(event) = &placed.event {
+            publish(event);
+        }
+        Ok(placed)
+    }
+
+    /// Moves an order to `next`; a cancellation puts its stock back. The event is written in
+    /// the same transaction and handed to `publish` before the log is released.
+    pub fn transition_order(
+        &self,
+        id: OrderId,
+        next: OrderStatus,
+        now: OffsetDateTime,
+        publish: impl FnOnce(&OrderEvent),
+    ) -> Result<(Order, OrderEvent), StoreError> {
+        let t = &self.inner.trees;
+        let _catalog = lock(&self.inner.catalog_write);
+        let _log = lock(&self.inner.event_log);
+        let trees = (
+            &t.meta,
+            &t.products,
+            &t.catalog_rows,
+            &t.orders,
+            &t.events,
+            &t.user_events,
+        );
+        let result = trees.transaction(|(meta, products, rows, orders, events, user_events)| {
+            let raw = orders
+                .get(id.to_key())?
+                .ok_or(Abortable::Abort(StoreError::NotFound))?;
+            let mut order: Order = codec::decode(&raw).map_err(Abortable::Abort)?;
+            let previous = order
+                .transition(next, now)
+                .map_err(|e| Abortable::Abort(StoreError::Conflict(e.to_string())))?;
+            let mut touched = Vec::new();
+            let mut generation = None;
+            if next == OrderStatus::Cancelled {
+                for item in &order.items {
+                    // A product deleted since keeps nothing to return the stock to.
+                    if let Some(mut product) = get_product(products, item.product_id)? {
+                        product.stock = product.stock.saturating_add(item.quantity);
+                        product.updated_at = now;
+                        put_product(products, rows, &product)?;
+                        touched.push((product.id, product.stock));
+                    }
+                }
+                generation = Some(bump_generation(meta)?);
+            }
+            orders.insert(&id.to_key(), codec::encode(&order))?;
+            let draft = EventDraft {
+                kind: EventKind::OrderStatus,
+                user_id: order.user_id,
+                order_id: id,
+                status: next,
+                previous: Some(previous),
+                at: now,
+            };
+            let event = append_event(meta, events, user_events, &draft)?;
+            Ok((order, event, touched, generation))
+        });
+        let (order, event, touched, generation) = result?;
+        self.apply_stock_to_index(&touched, generation);
+        publish(&event);
+        Ok((order, event))
+    }
+
+    fn apply_stock_to_index(&self, touched: &[(ProductId, u32)], generation: Option<u64>) {
+        for (product, stock) in touched {
+            self.inner.catalog.set_stock(*product, *stock);
+        }
+        if let Some(generation) = generation {
+            self.publish_generation(generation);
+        }
+    }
+
+    pub fn order(&self, id: OrderId) -> Result<Order, StoreError> {
+        let raw = self
+            .inner
+            .trees
+            .orders
+            .get(id.to_key())?
+            .ok_or(StoreError::NotFound)?;
+        codec::decode(&raw)
+    }
+
+    /// Orders newest first, filtered, one page of them.
+    pub fn list_orders(
+        &self,
+        filter: &OrderFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<OrderPage, StoreError> {
+        let t = &self.inner.trees;
+        let ids: Box<dyn Iterator<Item = Result<OrderId, StoreError>>> = match filter.user {
+            Some(user) => {
+                let range = codec::pair_key(user.get(), 0)..=codec::pair_key(user.get(), u64::MAX);
+                Box::new(t.user_orders.range(range).rev().map(|e| {
+                    let (key, _) = e?;
+                    Ok(OrderId::new(codec::second_of_pair(&key).unwrap_or(0)))
+                }))
+            }
+            None => Box::new(t.orders.iter().rev().map(|e| {
+                let (key, _) = e?;
+                OrderId::from_key(&key).ok_or_else(|| StoreError::Corrupt("order key".into()))
+            })),
+        };
+        let mut count = 0u64;
+        let mut orders = Vec::new();
+        for id in ids {
+            let id = id?;
+            let wanted_page = count >= offset && (orders.len() as u64) < limit;
+            if filter.status.is_none() && !wanted_page {
+                count += 1;
+                continue;
+            }
+            let order = self.order(id)?;
+            if filter.status.is_some_and(|s| s != order.status) {
+                continue;
+            }
+            if wanted_page {
+                orders.push(order);
+            }
+            count += 1;
+        }
+        Ok(OrderPage { count, orders })
+    }
+
+    /// Forgets idempotency keys older than their 24 hours.
+    pub fn prune_idempotency_keys(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for entry in self.inner.trees.idempotency.iter() {
+            let (key, raw) = entry?;
+            let record: IdempotencyRecord = codec::decode(&raw)?;
+            if now.unix_timestamp() - record.created_at >= IDEMPOTENCY_TTL_SECONDS {
+                self.inner.trees.idempotency.remove(key)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}

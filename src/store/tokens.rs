@@ -1,0 +1,164 @@
+//! Refresh tokens (stored only as hashes, grouped in rotation families) and revoked access tokens.
+use serde::{Deserialize, Serialize};
+use sled::transaction::ConflictableTransactionError as Abortable;
+use sled::Transactional;
+
+use super::{codec, next_id, Store, StoreError};
+use crate::domain::ids::{FamilyId, UserId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRecord {
+    pub user_id: UserId,
+    pub family: FamilyId,
+    pub token_version: u32,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Set once the token has been rotated; presenting it again means it was stolen.
+    pub used: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Family {
+    user_id: UserId,
+    revoked: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The token was live; it is now spent and the new one stored in its family.
+    Rotated(RefreshRecord),
+    /// The token had been rotated already: the whole family is now revoked.
+    Reused,
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+impl Store {
+    /// Stores the first refresh token of a new login (a new family).
+    pub fn start_refresh_family(
+        &self,
+        hash: &[u8],
+        user_id: UserId,
+        token_version: u32,
+        expires_at: i64,
+    ) -> Result<RefreshRecord, StoreError> {
+        let t = &self.inner.trees;
+        let record =
+            (&t.meta, &t.refresh, &t.families).transaction(|(meta, refresh, families)| {
+                let family = FamilyId::new(next_id(meta, "token_family")?);
+                let record = RefreshRecord {
+                    user_id,
+                    family,
+                    token_version,
+                    expires_at,
+                    used: false,
+                };
+                families.insert(
+                    &family.to_key(),
+                    codec::encode(&Family {
+                        user_id,
+                        revoked: false,
+                    }),
+                )?;
+                refresh.insert(hash, codec::encode(&record))?;
+                Ok(record)
+            })?;
+        Ok(record)
+    }
+
+    /// Spends `old_hash` and stores `new_hash` in the same family, atomically.
+    pub fn rotate_refresh(
+        &self,
+        old_hash: &[u8],
+        new_hash: &[u8],
+        now: i64,
+        new_expires_at: i64,
+    ) -> Result<RefreshOutcome, StoreError> {
+        let t = &self.inner.trees;
+        let outcome = (&t.refresh, &t.families).transaction(|(refresh, families)| {
+            let Some(raw) = refresh.get(old_hash)? else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            let mut record: RefreshRecord = codec::decode(&raw).map_err(Abortable::Abort)?;
+            let family_key = record.family.to_key();
+            let Some(raw_family) = families.get(family_key)? else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            let mut family: Family = codec::decode(&raw_family).map_err(Abortable::Abort)?;
+            if family.revoked || record.expires_at <= now {
+                return Ok(RefreshOutcome::Invalid);
+            }
+            if record.used {
+                family.revoked = true;
+                families.insert(&family_key, codec::encode(&family))?;
+                return Ok(RefreshOutcome::Reused);
+            }
+            record.used = true;
+            refresh.insert(old_hash, codec::encode(&record))?;
+            let fresh = RefreshRecord {
+                used: false,
+                expires_at: new_expires_at,
+                ..record.clone()
+            };
+            refresh.insert(new_hash, codec::encode(&fresh))?;
+            Ok(RefreshOutcome::Rotated(fresh))
+        })?;
+        Ok(outcome)
+    }
+
+    /// Revokes the family of a refresh token (logout). Unknown tokens are ignored.
+    pub fn revoke_refresh_family(&self, hash: &[u8]) -> Result<Option<UserId>, StoreError> {
+        let t = &self.inner.trees;
+        let Some(raw) = t.refresh.get(hash)? else {
+            return Ok(None);
+        };
+        let record: RefreshRecord = codec::decode(&raw)?;
+        t.families.insert(
+            record.family.to_key(),
+            codec::encode(&Family {
+                user_id: record.user_id,
+                revoked: true,
+            }),
+        )?;
+        Ok(Some(record.user_id))
+    }
+
+    /// Remembers a revoked access token id until it would have expired anyway.
+    pub fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        self.inner
+            .trees
+            .revoked_access
+            .insert(jti.as_bytes(), &expires_at.to_be_bytes())?;
+        Ok(())
+    }
+
+    pub fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .inner
+            .trees
+            .revoked_access
+            .contains_key(jti.as_bytes())?)
+    }
+
+    /// Drops records that can no longer matter (expired refresh tokens and revocations).
+    pub fn prune_expired_tokens(&self, now: i64) -> Result<usize, StoreError> {
+        let t = &self.inner.trees;
+        let mut removed = 0;
+        for entry in t.revoked_access.iter() {
+            let (key, value) = entry?;
+            if (codec::read_u64(Some(&value)) as i64) <= now {
+                t.revoked_access.remove(key)?;
+                removed += 1;
+            }
+        }
+        for entry in t.refresh.iter() {
+            let (key, value) = entry?;
+            let record: RefreshRecord = codec::decode(&value)?;
+            if record.expires_at <= now {
+                t.refresh.remove(key)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
