@@ -1,0 +1,1 @@
+//! Tests: cart_orders.

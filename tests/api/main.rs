@@ -1,0 +1,8 @@
+//! One integration test binary: the real server, real HTTP/WebSocket/SSE clients.
+mod helpers;
+
+mod auth;
+mod cart_orders;
+mod catalog;
+mod live;
+mod ops;
