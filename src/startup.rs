@@ -47,12 +47,7 @@ pub struct Context {
 
 impl Context {
     pub fn open(settings: &Settings) -> Result<Context, StartupError> {
-        let store = Store::open(&settings.data_dir).map_err(|e| match e {
-            StoreError::Locked => {
-                StartupError::DatabaseLocked(settings.data_dir.display().to_string())
-            }
-            other => StartupError::Store(other),
-        })?;
+        let store = open_store(&settings.data_dir)?;
         let secret = match &settings.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => load_or_create_secret(&settings.data_dir)?,
@@ -89,6 +84,23 @@ impl Context {
             .ensure_admin(&email, &password)
             .map_err(|e| StartupError::Config(e.to_string()))?;
         Ok(())
+    }
+}
+
+/// Opens the database, waiting a moment if a process that is stopping still holds it.
+fn open_store(dir: &Path) -> Result<Store, StartupError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        match Store::open(dir) {
+            Ok(store) => return Ok(store),
+            Err(StoreError::Locked) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            Err(StoreError::Locked) => {
+                return Err(StartupError::DatabaseLocked(dir.display().to_string()))
+            }
+            Err(other) => return Err(StartupError::Store(other)),
+        }
     }
 }
 

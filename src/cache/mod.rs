@@ -9,6 +9,8 @@ use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use self::moka::MokaCache;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisCache;
 
 pub struct Cache {
     local: MokaCache,
@@ -37,7 +39,7 @@ impl Cache {
     }
 
     #[cfg(feature = "redis")]
-    pub fn with_redis(mut self, remote: redis::RedisCache) -> Cache {
+    pub fn with_redis(mut self, remote: RedisCache) -> Cache {
         self.remote = Some(remote);
         self
     }
@@ -74,10 +76,10 @@ impl Cache {
         self.local.put(key, value);
     }
 
-    pub fn health(&self) -> CacheHealth {
+    pub async fn health(&self) -> CacheHealth {
         #[cfg(feature = "redis")]
         if let Some(remote) = &self.remote {
-            if !remote.is_reachable() {
+            if !remote.ping().await {
                 return CacheHealth::Unreachable;
             }
         }

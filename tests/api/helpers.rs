@@ -51,7 +51,9 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
 }
 
 impl TestApp {
-    pub async fn spawn() -> TestApp { Self::spawn_with(|_| {}).await }
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
 
     /// Starts the app with settings adjusted by `adjust`.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
@@ -77,8 +79,14 @@ impl TestApp {
                 }
             })
         });
-        let (port, handle) = ready_rx.await.expect("server thread").expect("server started");
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let (port, handle) = ready_rx
+            .await
+            .expect("server thread")
+            .expect("server started");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
@@ -92,11 +100,16 @@ impl TestApp {
 
     /// Stops the server gracefully and waits until the database is closed.
     pub async fn stop(&mut self) {
+        // Idle keep-alive connections would keep a worker (and the database) busy.
+        self.client = reqwest::Client::new();
         if let Some(handle) = self.handle.take() {
             handle.stop(true).await;
         }
         if let Some(thread) = self.thread.take() {
-            tokio::task::spawn_blocking(move || thread.join()).await.unwrap().expect("server thread ended cleanly");
+            tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .unwrap()
+                .expect("server thread ended cleanly");
         }
     }
 
@@ -107,12 +120,30 @@ impl TestApp {
         Self::start(dir, settings).await
     }
 
-    pub fn url(&self, path: &str) -> String { format!("{}{}", self.address, path) }
+    /// Stops and starts again on the same data directory with adjusted settings.
+    pub async fn restart_with(mut self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        self.stop().await;
+        let (dir, mut settings) = (self.data_dir.clone(), self.settings.clone());
+        adjust(&mut settings);
+        Self::start(dir, settings).await
+    }
 
-    pub fn ws_url(&self, path: &str) -> String { format!("ws://127.0.0.1:{}{}", self.port, path) }
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{}", self.port, path)
+    }
 
     /// Any request; `token` becomes a Bearer header, `body` a JSON body.
-    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
         let mut request = self.client.request(method, self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -123,7 +154,9 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Response { self.request(Method::GET, path, token, None).await }
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token, None).await
+    }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
         self.request(Method::POST, path, token, Some(body)).await
@@ -137,18 +170,34 @@ impl TestApp {
         self.request(Method::PUT, path, token, Some(body)).await
     }
 
-    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response { self.request(Method::DELETE, path, token, None).await }
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::DELETE, path, token, None).await
+    }
 
     pub async fn register(&self, email: &str, password: &str) -> Response {
-        self.post("/api/auth/register/", None, json!({"email": email, "password": password})).await
+        self.post(
+            "/api/auth/register/",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     /// Obtains a token pair; panics unless 200.
     pub async fn login(&self, email: &str, password: &str) -> (String, String) {
-        let response = self.post("/api/auth/token/", None, json!({"email": email, "password": password})).await;
+        let response = self
+            .post(
+                "/api/auth/token/",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await;
         assert_eq!(response.status(), 200, "login of {email}");
         let body: Value = response.json().await.unwrap();
-        (body["access"].as_str().unwrap().to_owned(), body["refresh"].as_str().unwrap().to_owned())
+        (
+            body["access"].as_str().unwrap().to_owned(),
+            body["refresh"].as_str().unwrap().to_owned(),
+        )
     }
 
     /// A freshly registered, signed-in shopper with a unique email.
@@ -157,36 +206,78 @@ impl TestApp {
         let email = format!("user{n}-{}@example.com", self.port);
         let response = self.register(&email, PASSWORD).await;
         assert_eq!(response.status(), 201, "register {email}");
-        let id = response.json::<Value>().await.unwrap()["id"].as_u64().unwrap();
+        let id = response.json::<Value>().await.unwrap()["id"]
+            .as_u64()
+            .unwrap();
         let (access, refresh) = self.login(&email, PASSWORD).await;
-        TestUser { id, email, password: PASSWORD.into(), access, refresh }
+        TestUser {
+            id,
+            email,
+            password: PASSWORD.into(),
+            access,
+            refresh,
+        }
     }
 
     /// The admin made at start from the settings.
     pub async fn admin(&self) -> TestUser {
         let (access, refresh) = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let me: Value = self.get("/api/me/", Some(&access)).await.json().await.unwrap();
-        TestUser { id: me["id"].as_u64().unwrap(), email: ADMIN_EMAIL.into(), password: ADMIN_PASSWORD.into(), access, refresh }
+        let me: Value = self
+            .get("/api/me/", Some(&access))
+            .await
+            .json()
+            .await
+            .unwrap();
+        TestUser {
+            id: me["id"].as_u64().unwrap(),
+            email: ADMIN_EMAIL.into(),
+            password: ADMIN_PASSWORD.into(),
+            access,
+            refresh,
+        }
     }
 
     /// Creates a category as `admin`; returns its id.
     pub async fn create_category(&self, admin: &TestUser, name: &str) -> u64 {
-        let response = self.post("/api/categories/", Some(&admin.access), json!({"name": name, "description": ""})).await;
+        let response = self
+            .post(
+                "/api/categories/",
+                Some(&admin.access),
+                json!({"name": name, "description": ""}),
+            )
+            .await;
         assert_eq!(response.status(), 201, "create category {name}");
-        response.json::<Value>().await.unwrap()["id"].as_u64().unwrap()
+        response.json::<Value>().await.unwrap()["id"]
+            .as_u64()
+            .unwrap()
     }
 
     /// Creates a product as `admin`; returns its id.
-    pub async fn create_product(&self, admin: &TestUser, name: &str, price: &str, stock: u64, category: u64) -> u64 {
+    pub async fn create_product(
+        &self,
+        admin: &TestUser,
+        name: &str,
+        price: &str,
+        stock: u64,
+        category: u64,
+    ) -> u64 {
         let body = json!({"name": name, "description": "", "price": price, "stock": stock, "category_id": category});
         let response = self.post("/api/products/", Some(&admin.access), body).await;
         assert_eq!(response.status(), 201, "create product {name}");
-        response.json::<Value>().await.unwrap()["id"].as_u64().unwrap()
+        response.json::<Value>().await.unwrap()["id"]
+            .as_u64()
+            .unwrap()
     }
 
     /// Puts `quantity` of `product` in `user`'s cart; panics unless 201.
     pub async fn add_to_cart(&self, user: &TestUser, product: u64, quantity: u64) {
-        let response = self.post("/api/cart/items/", Some(&user.access), json!({"product_id": product, "quantity": quantity})).await;
+        let response = self
+            .post(
+                "/api/cart/items/",
+                Some(&user.access),
+                json!({"product_id": product, "quantity": quantity}),
+            )
+            .await;
         assert_eq!(response.status(), 201, "add to cart");
     }
 }
@@ -203,11 +294,19 @@ impl Drop for TestApp {
 /// Whether an external tool is present. In CI (`CI=true`) a missing tool fails the test;
 /// elsewhere the test is skipped with a printed reason.
 pub fn require_tool(name: &str) -> bool {
-    let found = std::process::Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().map(|o| o.status.success()).unwrap_or(false);
+    let found = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if found {
         return true;
     }
-    if std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false) {
+    if std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
+    {
         panic!("{name} is required in CI but was not found");
     }
     eprintln!("skipping: {name} is not installed");
