@@ -88,7 +88,8 @@ impl StockChange {
     /// The new level, or None when it would go below zero or above the maximum.
     pub fn apply(self, current: u32) -> Option<u32> {
         let next = match self {
-            StockChange::Adjust(delta) => current as i64 + delta,
+            // checked: an adjustment near i64::MAX must be refused, not overflow.
+            StockChange::Adjust(delta) => (current as i64).checked_add(delta)?,
             StockChange::Set(level) => level as i64,
         };
         (0..=MAX_STOCK as i64)

@@ -18,7 +18,13 @@ async fn restart_keeps_users_and_refresh_tokens() {
     let app = app.restart().await;
     let (access, _) = app.login(&user.email, &user.password).await;
     assert_eq!(app.get("/api/me/", Some(&access)).await.status(), 200);
-    let refreshed = app.post("/api/auth/token/refresh/", None, serde_json::json!({"refresh": user.refresh})).await;
+    let refreshed = app
+        .post(
+            "/api/auth/token/refresh/",
+            None,
+            serde_json::json!({"refresh": user.refresh}),
+        )
+        .await;
     assert_eq!(refreshed.status(), 200);
     // The access token minted before the restart is still valid: the secret is kept on disk.
     assert_eq!(app.get("/api/me/", Some(&user.access)).await.status(), 200);
