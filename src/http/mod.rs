@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/cart", web::get().to(cart::get))
                 .route("/cart", web::delete().to(cart::clear))
                 .route("/cart/items", web::post().to(cart::add))
+                .route("/cart/merge", web::post().to(cart::merge))
                 .route("/cart/items/{product_id}", web::patch().to(cart::set))
                 .route("/cart/items/{product_id}", web::delete().to(cart::remove))
                 .route("/orders", web::post().to(orders::place))

@@ -134,37 +134,32 @@ impl Carts {
         Ok(())
     }
 
-    /// Adds several lines at once, capped by the server's limits; returns the products skipped.
-    pub fn merge(
-        &self,
-        user: UserId,
-        lines: &[(ProductId, u32)],
-    ) -> Result<Vec<ProductId>, AppError> {
-        let mut skipped = Vec::new();
-        for (product, quantity) in lines {
-            let Ok(quantity) = Quantity::parse(*quantity as i64) else {
-                skipped.push(*product);
-                continue;
-            };
-            if self.store.product(*product).is_err() {
-                skipped.push(*product);
-                continue;
+    /// Adds a guest cart's lines to the user's cart in one write, capped by the server's limits.
+    /// Lines naming unknown products, bad quantities, or past the line limit are skipped and
+    /// returned; prices and stock always come from the store, never from the caller.
+    pub fn merge(&self, user: UserId, lines: &[(ProductId, i64)]) -> Result<(CartView, Vec<ProductId>), AppError> {
+        let ids: Vec<ProductId> = lines.iter().map(|(p, _)| *p).collect();
+        let existing: Vec<ProductId> = self.store.products(&ids)?.iter().map(|p| p.id).collect();
+        let max = Quantity::parse(crate::domain::cart::MAX_LINE_QUANTITY as i64).expect("max is valid");
+        let skipped = std::cell::RefCell::new(Vec::new());
+        let cart = self.store.update_cart(user, |cart| {
+            let mut skipped = skipped.borrow_mut();
+            skipped.clear();
+            for (product, quantity) in lines {
+                let added = match Quantity::parse(*quantity) {
+                    Ok(q) if existing.contains(product) => match cart.add(*product, q) {
+                        // Over the per-line cap: keep the most a line may hold.
+                        Err(CartError::LineTooLarge) => cart.set(*product, max),
+                        other => other,
+                    },
+                    _ => Err(CartError::NoSuchLine),
+                };
+                if added.is_err() {
+                    skipped.push(*product);
+                }
             }
-            let added = self.store.update_cart(user, |cart| {
-                cart.add(*product, quantity).or_else(|e| match e {
-                    // Over the per-line cap: keep the most the line may hold.
-                    CartError::LineTooLarge => cart.set(
-                        *product,
-                        Quantity::parse(crate::domain::cart::MAX_LINE_QUANTITY as i64)
-                            .expect("max is valid"),
-                    ),
-                    other => Err(other),
-                })
-            });
-            if added.is_err() {
-                skipped.push(*product);
-            }
-        }
-        Ok(skipped)
+            Ok::<(), StoreError>(())
+        })?;
+        Ok((self.join(&cart)?, skipped.into_inner()))
     }
 }

@@ -32,9 +32,11 @@ impl LoginThrottle {
                 Duration::from_secs(60),
                 attempts_per_address_per_minute,
             ))),
+            // The failure that finds the budget empty is the one that blocks; a budget of
+            // N - 1 cells makes that the N-th failure, so no guess is checked after it.
             failures_per_email: Arc::new(RateLimiter::keyed(quota(
                 Duration::from_secs(3600),
-                failures_per_email_per_hour,
+                failures_per_email_per_hour.saturating_sub(1).max(1),
             ))),
             blocked: moka::sync::Cache::builder()
                 .max_capacity(100_000)

@@ -81,3 +81,35 @@ pub async fn clear(
     services.cart.clear(user.user.id)?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeLine {
+    product_id: i64,
+    quantity: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    items: Vec<MergeLine>,
+}
+
+/// Merges a guest cart (kept by the browser) into the caller's cart. An extension of API.md:
+/// `{items: [{product_id, quantity}]}` → the cart plus `skipped` (ids that could not be added).
+pub async fn merge(services: web::Data<Services>, user: CurrentUser, body: ApiJson<MergeBody>) -> Result<HttpResponse, AppError> {
+    if body.0.items.len() > crate::domain::cart::MAX_CART_LINES {
+        return Err(AppError::field("items", "at most 100 lines"));
+    }
+    let lines: Vec<(ProductId, i64)> = body
+        .0
+        .items
+        .iter()
+        .filter(|l| l.product_id > 0)
+        .map(|l| (ProductId::new(l.product_id as u64), l.quantity))
+        .collect();
+    let (cart, skipped) = services.cart.merge(user.user.id, &lines)?;
+    let mut body = serde_json::to_value(cart.to_json()).map_err(AppError::internal)?;
+    body["skipped"] = serde_json::json!(skipped);
+    Ok(json(StatusCode::OK, &body))
+}

@@ -4,6 +4,7 @@ mod binary;
 mod cart;
 mod crash;
 mod listing;
+mod merge;
 mod oversell;
 mod placing;
 mod status;
