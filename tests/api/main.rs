@@ -6,3 +6,5 @@ mod cart_orders;
 mod catalog;
 mod live;
 mod ops;
+#[cfg(feature = "redis")]
+mod redis;
