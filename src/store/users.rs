@@ -63,10 +63,6 @@ impl Store {
         Ok(user)
     }
 
-    pub fn user_count(&self) -> usize {
-        self.inner.trees.users.len()
-    }
-
     pub fn admin_count(&self) -> Result<usize, StoreError> {
         let mut admins = 0;
         for entry in self.inner.trees.users.iter() {
