@@ -185,6 +185,24 @@ impl Accounts {
         Ok(CurrentUser { user, claims })
     }
 
+    /// The email of each of `ids` that still exists, for admin pages that name customers.
+    pub fn emails(
+        &self,
+        ids: impl IntoIterator<Item = crate::domain::ids::UserId>,
+    ) -> Result<std::collections::HashMap<crate::domain::ids::UserId, String>, AppError> {
+        let mut found = std::collections::HashMap::new();
+        for id in ids {
+            match self.store.user(id) {
+                Ok(user) => {
+                    found.insert(id, user.email.as_str().to_owned());
+                }
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(found)
+    }
+
     pub fn update_profile(&self, user: &User, change: ProfileChange) -> Result<User, AppError> {
         Ok(self
             .store

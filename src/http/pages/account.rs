@@ -1,0 +1,150 @@
+//! The account page: profile and password; and the session check of the live script.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::ctx::Shopper;
+use super::html;
+use super::session;
+use super::sign_in::{errors_of, secure};
+use crate::auth::CurrentUser;
+use crate::domain::user::{Password, ProfileChange};
+use crate::domain::FieldErrors;
+use crate::error::AppError;
+use crate::http::api::auth::client_address;
+use crate::http::views::account::{self, AccountView};
+use crate::http::views::Ctx;
+use crate::services::Services;
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    address: String,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+fn account_page(ctx: &Ctx, status: StatusCode, view: AccountView) -> HttpResponse {
+    html(status, account::account(ctx, &view))
+}
+
+pub async fn show(user: Shopper) -> HttpResponse {
+    let view = AccountView {
+        user: &user.user.user,
+        profile: None,
+        profile_errors: FieldErrors::new(),
+        password_errors: FieldErrors::new(),
+    };
+    account_page(&user.ctx, StatusCode::OK, view)
+}
+
+pub async fn update_profile(
+    user: Shopper,
+    services: web::Data<Services>,
+    form: web::Form<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    let change = ProfileChange::parse(Some(&form.name), Some(&form.phone), Some(&form.address));
+    match change
+        .map_err(AppError::from)
+        .and_then(|c| services.accounts.update_profile(&user.user.user, c))
+    {
+        Ok(updated) => {
+            let ctx = user.ctx.clone().with_flash("Profile saved.");
+            let view = AccountView {
+                user: &updated,
+                profile: None,
+                profile_errors: FieldErrors::new(),
+                password_errors: FieldErrors::new(),
+            };
+            Ok(account_page(&ctx, StatusCode::OK, view))
+        }
+        Err(e) => {
+            let (status, errors) = errors_of(e)?;
+            let typed = (
+                form.name.as_str(),
+                form.phone.as_str(),
+                form.address.as_str(),
+            );
+            let view = AccountView {
+                user: &user.user.user,
+                profile: Some(typed),
+                profile_errors: errors,
+                password_errors: FieldErrors::new(),
+            };
+            Ok(account_page(&user.ctx, status, view))
+        }
+    }
+}
+
+/// Changes the password (which ends every session) and signs this browser in again.
+pub async fn change_password(
+    req: HttpRequest,
+    user: Shopper,
+    services: web::Data<Services>,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let me = &user.user.user;
+    let result = async {
+        let new = Password::parse("new_password", &form.new_password)?;
+        services
+            .accounts
+            .change_password(me, form.current_password, new)
+            .await?;
+        services
+            .accounts
+            .login(me.email.as_str(), form.new_password, &client_address(&req))
+            .await
+    }
+    .await;
+    let empty = FieldErrors::new;
+    match result {
+        Ok((_, pair)) => {
+            let ctx = user
+                .ctx
+                .clone()
+                .with_flash("Password changed. Other sessions were signed out.");
+            let view = AccountView {
+                user: me,
+                profile: None,
+                profile_errors: empty(),
+                password_errors: empty(),
+            };
+            let mut response = account_page(&ctx, StatusCode::OK, view);
+            session::set_cookies(&mut response, &services, &pair, secure(&req));
+            Ok(response)
+        }
+        Err(e) => {
+            let (status, errors) = errors_of(e)?;
+            let view = AccountView {
+                user: me,
+                profile: None,
+                profile_errors: empty(),
+                password_errors: errors,
+            };
+            Ok(account_page(&user.ctx, status, view))
+        }
+    }
+}
+
+/// For the live-update script before it reconnects: 204 when signed in (the middleware has
+/// rotated an expired session by then), 401 when not.
+pub async fn session(req: HttpRequest) -> HttpResponse {
+    if req.extensions().get::<CurrentUser>().is_some() {
+        HttpResponse::NoContent().finish()
+    } else {
+        HttpResponse::Unauthorized()
+            .content_type("text/plain; charset=utf-8")
+            .body("signed out")
+    }
+}

@@ -1,0 +1,222 @@
+//! The cart page and its actions; checkout places the order with the form's idempotency key.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use maud::html;
+use rand::RngCore;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+use super::ctx::Shopper;
+use super::{errors::referer_path, html, redirect, safe_next};
+use crate::domain::cart::Quantity;
+use crate::domain::ids::ProductId;
+use crate::domain::FieldErrors;
+use crate::error::AppError;
+use crate::http::api::path_id;
+use crate::http::views::cart::{self, CartPage};
+use crate::http::views::{layout, Ctx};
+use crate::services::orders::parse_idempotency_key;
+use crate::services::Services;
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    product_id: String,
+    #[serde(default)]
+    quantity: Option<String>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct QuantityForm {
+    quantity: String,
+}
+
+#[derive(Deserialize)]
+pub struct CheckoutForm {
+    #[serde(default)]
+    idempotency_key: String,
+}
+
+fn new_key() -> String {
+    let mut bytes = [0u8; 18];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn quantity(raw: &str) -> Result<Quantity, AppError> {
+    let n: i64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| AppError::field("quantity", "must be a whole number"))?;
+    Ok(Quantity::parse(n)?)
+}
+
+/// The cart section (htmx) or the whole page, with the given status and messages.
+fn render(
+    ctx: &Ctx,
+    services: &Services,
+    user: &Shopper,
+    status: StatusCode,
+    errors: FieldErrors,
+    shortages: HashMap<ProductId, u32>,
+) -> Result<HttpResponse, AppError> {
+    let view = services.cart.view(user.user.user.id)?;
+    let page = CartPage {
+        cart: &view,
+        idempotency_key: new_key(),
+        shortages,
+        errors,
+    };
+    if ctx.htmx.partial() {
+        let badge = layout::cart_badge(view.quantity(), true);
+        return Ok(html(status, html! { (cart::section(ctx, &page)) (badge) }));
+    }
+    let mut ctx = ctx.clone();
+    ctx.cart_count = view.quantity();
+    Ok(html(status, cart::page(&ctx, &page)))
+}
+
+pub async fn show(user: Shopper, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
+    render(
+        &user.ctx,
+        &services,
+        &user,
+        StatusCode::OK,
+        FieldErrors::new(),
+        HashMap::new(),
+    )
+}
+
+/// Adds from the catalog or a product page: htmx updates the badge in place; without
+/// JavaScript the browser goes back where it came from.
+pub async fn add(
+    req: HttpRequest,
+    user: Shopper,
+    services: web::Data<Services>,
+    form: web::Form<AddForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let product: ProductId = path_id(&form.product_id)?;
+    let quantity = quantity(form.quantity.as_deref().unwrap_or("1"))?;
+    let view = services.cart.add(user.user.user.id, product, quantity)?;
+    if user.ctx.htmx.partial() {
+        let name = view
+            .lines
+            .iter()
+            .find(|(p, _)| p.id == product)
+            .map(|(p, _)| p.name.clone())
+            .unwrap_or_default();
+        return Ok(html(
+            StatusCode::OK,
+            html! {
+                (layout::cart_badge(view.quantity(), true))
+                (layout::flash_oob(&format!("Added {name} to your cart.")))
+            },
+        ));
+    }
+    let back = safe_next(form.next.as_deref())
+        .or_else(|| referer_path(&req))
+        .unwrap_or_else(|| "/cart".into());
+    Ok(redirect(false, &back))
+}
+
+pub async fn set(
+    user: Shopper,
+    services: web::Data<Services>,
+    id: web::Path<String>,
+    form: web::Form<QuantityForm>,
+) -> Result<HttpResponse, AppError> {
+    let product: ProductId = path_id(&id)?;
+    let mut errors = FieldErrors::new();
+    match quantity(&form.quantity).and_then(|q| services.cart.set(user.user.user.id, product, q)) {
+        Ok(_) => {}
+        Err(AppError::Validation { errors: found, .. }) => {
+            let messages = found.into_values().flatten().collect();
+            errors.insert(format!("quantity-{product}"), messages);
+        }
+        Err(other) => return Err(other),
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    if status == StatusCode::OK && !user.ctx.htmx.partial() {
+        return Ok(redirect(false, "/cart"));
+    }
+    render(&user.ctx, &services, &user, status, errors, HashMap::new())
+}
+
+pub async fn remove(
+    user: Shopper,
+    services: web::Data<Services>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let product: ProductId = path_id(&id)?;
+    match services.cart.remove(user.user.user.id, product) {
+        Ok(_) | Err(AppError::NotFound) => {}
+        Err(other) => return Err(other),
+    }
+    if !user.ctx.htmx.partial() {
+        return Ok(redirect(false, "/cart"));
+    }
+    render(
+        &user.ctx,
+        &services,
+        &user,
+        StatusCode::OK,
+        FieldErrors::new(),
+        HashMap::new(),
+    )
+}
+
+/// Places the order; "only N left" and other refusals are shown in the cart, in place.
+pub async fn checkout(
+    user: Shopper,
+    services: web::Data<Services>,
+    form: web::Form<CheckoutForm>,
+) -> Result<HttpResponse, AppError> {
+    let key = parse_idempotency_key(&form.idempotency_key).ok();
+    let (status, message, shortages) = match services.orders.place(user.user.user.id, key).await {
+        Ok(placed) => {
+            return Ok(redirect(
+                user.ctx.htmx.request,
+                &format!("/orders/{}", placed.order.id),
+            ))
+        }
+        Err(AppError::OutOfStock(list)) => {
+            let names: Vec<String> = list
+                .iter()
+                .map(|s| format!("{} (only {} left)", s.name, s.available))
+                .collect();
+            let shortages = list.iter().map(|s| (s.product_id, s.available)).collect();
+            (
+                StatusCode::CONFLICT,
+                format!(
+                    "Not enough stock for {}. Lower the quantity to continue.",
+                    names.join(", ")
+                ),
+                shortages,
+            )
+        }
+        Err(e @ (AppError::BadRequest(_) | AppError::Unprocessable(_))) => (
+            ResponseError::status_code(&e),
+            format!("{}.", capitalize(&e.to_string())),
+            HashMap::new(),
+        ),
+        Err(other) => return Err(other),
+    };
+    let errors = FieldErrors::from([("non_field_errors".to_owned(), vec![message])]);
+    render(&user.ctx, &services, &user, status, errors, shortages)
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

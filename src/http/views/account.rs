@@ -1,0 +1,102 @@
+//! Log in, register, and the account page (profile and password).
+use maud::{html, Markup};
+
+use super::components::{csrf, form_errors, Field};
+use super::{layout, Ctx, Errors};
+use crate::domain::user::User;
+
+pub struct LoginForm<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub next: &'a str,
+    pub errors: Errors,
+}
+
+pub fn login(ctx: &Ctx, form: &LoginForm) -> Markup {
+    layout::page(
+        ctx,
+        "Log in",
+        html! {
+            section.card.narrow {
+                h1 { "Log in" }
+                form method="post" action="/login" {
+                    (csrf(ctx))
+                    input type="hidden" name="next" value=(form.next);
+                    (form_errors(&form.errors))
+                    (Field::new("email", "Email", "email", form.email).required().autocomplete("username").render(&form.errors))
+                    (Field::new("password", "Password", "password", "").required().autocomplete("current-password").render(&form.errors))
+                    button.button type="submit" { "Log in" }
+                }
+                p.muted { "New here? " a href={"/register?next=" (urlencoding::encode(form.next))} { "Create an account" } }
+            }
+        },
+    )
+}
+
+pub fn register(ctx: &Ctx, form: &LoginForm) -> Markup {
+    layout::page(
+        ctx,
+        "Register",
+        html! {
+            section.card.narrow {
+                h1 { "Create an account" }
+                form method="post" action="/register" {
+                    (csrf(ctx))
+                    input type="hidden" name="next" value=(form.next);
+                    (form_errors(&form.errors))
+                    (Field::new("name", "Name", "text", form.name).autocomplete("name").render(&form.errors))
+                    (Field::new("email", "Email", "email", form.email).required().autocomplete("email").render(&form.errors))
+                    (Field::new("password", "Password (at least 8 characters)", "password", "").required().autocomplete("new-password").render(&form.errors))
+                    button.button type="submit" { "Register" }
+                }
+                p.muted { "Already registered? " a href={"/login?next=" (urlencoding::encode(form.next))} { "Log in" } }
+            }
+        },
+    )
+}
+
+pub struct AccountView<'a> {
+    pub user: &'a User,
+    /// Values as typed, when the profile form is shown again with errors.
+    pub profile: Option<(&'a str, &'a str, &'a str)>,
+    pub profile_errors: Errors,
+    pub password_errors: Errors,
+}
+
+pub fn account(ctx: &Ctx, view: &AccountView) -> Markup {
+    let user = view.user;
+    let (name, phone, address) = view
+        .profile
+        .unwrap_or((&user.name, &user.phone, &user.address));
+    layout::page(
+        ctx,
+        "Account",
+        html! {
+            h1 { "Your account" }
+            p.muted { "Signed in as " strong { (user.email.as_str()) } }
+            div.two-columns {
+                section.card {
+                    h2 { "Profile" }
+                    form method="post" action="/account" {
+                        (csrf(ctx))
+                        (form_errors(&view.profile_errors))
+                        (Field::new("name", "Name", "text", name).autocomplete("name").render(&view.profile_errors))
+                        (Field::new("phone", "Phone", "tel", phone).autocomplete("tel").render(&view.profile_errors))
+                        (Field::new("address", "Address", "textarea", address).render(&view.profile_errors))
+                        button.button type="submit" { "Save profile" }
+                    }
+                }
+                section.card {
+                    h2 { "Password" }
+                    form method="post" action="/account/password" {
+                        (csrf(ctx))
+                        (form_errors(&view.password_errors))
+                        (Field::new("current_password", "Current password", "password", "").required().autocomplete("current-password").render(&view.password_errors))
+                        (Field::new("new_password", "New password", "password", "").required().autocomplete("new-password").render(&view.password_errors))
+                        button.button type="submit" { "Change password" }
+                    }
+                }
+            }
+        },
+    )
+}

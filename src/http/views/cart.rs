@@ -1,0 +1,91 @@
+//! The cart: change quantities, remove lines, see totals, check out (once, however often the
+//! button is pressed: the form carries an idempotency key).
+use maud::{html, Markup};
+use std::collections::HashMap;
+
+use super::components::{csrf, field_error, form_errors, money};
+use super::{layout, Ctx, Errors};
+use crate::domain::ids::ProductId;
+use crate::services::cart::CartView;
+
+pub struct CartPage<'a> {
+    pub cart: &'a CartView,
+    /// A fresh key per rendering: a double submit of this form places one order.
+    pub idempotency_key: String,
+    /// Product → how many are left, after a checkout that asked for more.
+    pub shortages: HashMap<ProductId, u32>,
+    pub errors: Errors,
+}
+
+pub fn page(ctx: &Ctx, view: &CartPage) -> Markup {
+    layout::page(
+        ctx,
+        "Cart",
+        html! {
+            h1 { "Your cart" }
+            (section(ctx, view))
+        },
+    )
+}
+
+/// The part htmx replaces after every cart action.
+pub fn section(ctx: &Ctx, view: &CartPage) -> Markup {
+    let cart = view.cart;
+    html! {
+        section #cart .card .updated[ctx.htmx.partial()] aria-live="polite" {
+            (form_errors(&view.errors))
+            @if cart.lines.is_empty() {
+                p.empty-state { "Your cart is empty. " a href="/" { "Browse the catalog" } "." }
+            } @else {
+                table.table.cart-table {
+                    thead { tr { th scope="col" { "Product" } th scope="col" { "Price" } th scope="col" { "Quantity" } th scope="col" { "Total" } th { span.sr-only { "Actions" } } } }
+                    tbody {
+                        @for (product, quantity) in &cart.lines {
+                            @let short = view.shortages.get(&product.id);
+                            tr data-product-id=(product.id) .short[short.is_some()] {
+                                td data-label="Product" {
+                                    a href={"/products/" (product.id)} { (product.name) }
+                                    @if let Some(left) = short {
+                                        p.field-error role="alert" { "Only " (left) " left" }
+                                    }
+                                }
+                                td data-label="Price" { (money(product.price)) }
+                                td data-label="Quantity" { (quantity_form(ctx, product.id, *quantity, &view.errors)) }
+                                td data-label="Total" { (money(product.price.times(*quantity))) }
+                                td {
+                                    form method="post" action={"/cart/items/" (product.id) "/remove"}
+                                        hx-post={"/cart/items/" (product.id) "/remove"} hx-target="#cart" hx-swap="outerHTML" {
+                                        (csrf(ctx))
+                                        button.link.danger type="submit" aria-label={"Remove " (product.name)} { "Remove" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    tfoot { tr { th scope="row" colspan="3" { "Total" } td #cart-total { (money(cart.total())) } td {} } }
+                }
+                form.checkout method="post" action="/cart/checkout" hx-post="/cart/checkout" hx-target="#cart"
+                    hx-swap="outerHTML" hx-disabled-elt="find button" {
+                    (csrf(ctx))
+                    input type="hidden" name="idempotency_key" value=(view.idempotency_key);
+                    button.button.accent #checkout type="submit" { "Place order" }
+                }
+            }
+        }
+    }
+}
+
+fn quantity_form(ctx: &Ctx, product: ProductId, quantity: u32, errors: &Errors) -> Markup {
+    let id = format!("qty-{product}");
+    let error_key = format!("quantity-{product}");
+    html! {
+        form.qty-form method="post" action={"/cart/items/" (product)}
+            hx-post={"/cart/items/" (product)} hx-target="#cart" hx-swap="outerHTML" {
+            (csrf(ctx))
+            label.sr-only for=(id) { "Quantity" }
+            input.qty id=(id) type="number" name="quantity" value=(quantity) min="1" max="10000" required;
+            button.button.small.secondary type="submit" { "Update" }
+            (field_error(&format!("{id}-error"), errors.get(&error_key)))
+        }
+    }
+}
