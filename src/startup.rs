@@ -1,6 +1,7 @@
 //! Builds the application from settings: store, cache, actors, services, HTTP server.
 use actix::Actor;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use std::io::Write;
 use std::net::TcpListener;
@@ -31,12 +32,35 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
 }
 
-/// Timings of live connections.
-#[derive(Debug, Clone, Copy)]
+/// Timings of live connections, and the signal that closes them when the server stops.
+#[derive(Debug, Clone)]
 pub struct LiveSettings {
     pub ws_ping: Duration,
     pub ws_timeout: Duration,
     pub sse_keepalive: Duration,
+    /// Turns true when shutdown begins: live streams close at once (clients resume by replay)
+    /// instead of holding the graceful stop until its timeout.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Stops the application: closes live streams first, then stops the server gracefully.
+#[derive(Clone)]
+pub struct Stopper {
+    server: ServerHandle,
+    live: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl Stopper {
+    pub async fn stop(&self) {
+        self.live.send_replace(true);
+        self.server.stop(true).await;
+    }
+
+    /// Starts stopping without waiting (for Drop impls).
+    pub fn stop_now(&self) {
+        self.live.send_replace(true);
+        drop(self.server.stop(false));
+    }
 }
 
 /// Everything but the HTTP server: what the CLI subcommands use too. Needs a running actix System.
@@ -160,6 +184,7 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    live_stop: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Application {
@@ -194,13 +219,24 @@ impl Application {
         }
         let listener = TcpListener::bind(&settings.addr)?;
         let port = listener.local_addr()?.port();
+        let (live_stop, shutdown) = tokio::sync::watch::channel(false);
         let live = LiveSettings {
             ws_ping: Duration::from_secs(settings.ws_ping_seconds.max(1)),
             ws_timeout: Duration::from_secs(settings.ws_timeout_seconds.max(1)),
             sse_keepalive: Duration::from_secs(settings.sse_keepalive_seconds.max(1)),
+            shutdown,
         };
+        context
+            .services
+            .notifications
+            .seed_order_counts()
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        let metrics = web::Data::new(crate::http::metrics::Metrics::new());
         let services = web::Data::new(context.services.clone());
         let live = web::Data::new(live);
+        let cookies = web::Data::new(crate::http::pages::CookiePolicy {
+            secure: settings.cookie_secure,
+        });
         let workers = if settings.workers == 0 {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -212,15 +248,24 @@ impl Application {
             App::new()
                 .app_data(services.clone())
                 .app_data(live.clone())
+                .app_data(metrics.clone())
+                .app_data(cookies.clone())
                 .app_data(web::PayloadConfig::new(
                     crate::http::extract::MAX_BODY_BYTES,
                 ))
-                .wrap(crate::http::security_headers())
+                // Innermost first: URI limits, metrics, path normalization, security headers
+                // and, outermost, the request id (so every response and log line has one).
+                .wrap(from_fn(crate::http::extract::limit_uri))
+                .wrap(from_fn(crate::http::metrics::track))
                 .wrap(crate::http::normalize_path())
+                .wrap(crate::http::security_headers())
+                .wrap(from_fn(crate::http::request_id::assign))
                 .configure(crate::http::configure)
         })
         .workers(workers)
         .shutdown_timeout(10)
+        // Signals are ours (see `run_until_stopped`): live streams must close before the stop.
+        .disable_signals()
         .listen(listener)?
         .run();
         spawn_housekeeping(context.services.clone());
@@ -233,6 +278,7 @@ impl Application {
             port,
             server,
             store: context.store,
+            live_stop: Arc::new(live_stop),
         })
     }
 
@@ -240,18 +286,48 @@ impl Application {
         self.port
     }
 
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            server: self.server.handle(),
+            live: self.live_stop.clone(),
+        }
     }
 
-    /// Serves until stopped (SIGINT/SIGTERM or the handle): in-flight requests finish, then sled is flushed.
+    /// Serves until stopped (SIGINT/SIGTERM or a `Stopper`): live streams close, in-flight
+    /// requests finish, then sled is flushed.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let stopper = self.stopper();
+        actix_web::rt::spawn(async move {
+            if wait_for_signal().await {
+                tracing::info!("stopping: closing live streams, finishing requests");
+                stopper.stop().await;
+            }
+        });
         self.server.await?;
         self.store
             .flush()
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         tracing::info!("stopped; database flushed");
         Ok(())
+    }
+}
+
+/// SIGINT or SIGTERM; false if no handler could be installed.
+async fn wait_for_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            return false;
+        };
+        tokio::select! {
+            _ = term.recv() => true,
+            _ = int.recv() => true,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
     }
 }
 

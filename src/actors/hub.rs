@@ -2,10 +2,13 @@
 use actix::prelude::*;
 use std::collections::HashMap;
 
-use super::messages::{Connect, ConnectionId, CountConnections, Disconnect, Publish};
+use super::messages::{
+    Connect, ConnectionId, CountConnections, Disconnect, HubStats, Publish, SeedOrderCounts, Stats,
+};
 use super::user_session::{AddConnection, RemoveConnection, UserSession};
 use crate::domain::event::EventKind;
 use crate::domain::ids::UserId;
+use crate::domain::order::OrderStatus;
 
 struct SessionEntry {
     session: Addr<UserSession>,
@@ -17,6 +20,17 @@ struct SessionEntry {
 pub struct Hub {
     sessions: HashMap<UserId, SessionEntry>,
     next_connection: ConnectionId,
+    /// Events published since start, by kind (`order.created`, `order.status`): for metrics.
+    published: [u64; 2],
+    /// Orders in each status (`OrderStatus::ALL` order), kept from the event stream: for metrics.
+    orders: [i64; 4],
+}
+
+fn status_slot(status: OrderStatus) -> usize {
+    OrderStatus::ALL
+        .iter()
+        .position(|s| *s == status)
+        .unwrap_or(0)
 }
 
 impl Actor for Hub {
@@ -65,6 +79,11 @@ impl Handler<Publish> for Hub {
 
     fn handle(&mut self, msg: Publish, _: &mut Context<Self>) {
         let event = &msg.0;
+        self.published[(event.kind == EventKind::OrderStatus) as usize] += 1;
+        if let Some(previous) = event.previous {
+            self.orders[status_slot(previous)] -= 1;
+        }
+        self.orders[status_slot(event.status)] += 1;
         for entry in self.sessions.values().filter(|e| e.is_admin) {
             entry.session.do_send(msg.clone());
         }
@@ -82,5 +101,31 @@ impl Handler<CountConnections> for Hub {
 
     fn handle(&mut self, _: CountConnections, _: &mut Context<Self>) -> usize {
         self.sessions.values().map(|e| e.connections).sum()
+    }
+}
+
+impl Handler<SeedOrderCounts> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: SeedOrderCounts, _: &mut Context<Self>) {
+        for (status, count) in msg.0 {
+            self.orders[status_slot(status)] += count as i64;
+        }
+    }
+}
+
+impl Handler<Stats> for Hub {
+    type Result = MessageResult<Stats>;
+
+    fn handle(&mut self, _: Stats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(HubStats {
+            connections: self.sessions.values().map(|e| e.connections).sum(),
+            created_events: self.published[0],
+            status_events: self.published[1],
+            orders: OrderStatus::ALL
+                .into_iter()
+                .map(|s| (s, self.orders[status_slot(s)].max(0) as u64))
+                .collect(),
+        })
     }
 }

@@ -39,6 +39,27 @@ pub struct Disconnect {
 #[rtype(result = "usize")]
 pub struct CountConnections;
 
+/// Adds the orders found in the store at start to the hub's per-status counts.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SeedOrderCounts(pub Vec<(OrderStatus, u64)>);
+
+/// What the hub has seen, for metrics.
+#[derive(Message)]
+#[rtype(result = "HubStats")]
+pub struct Stats;
+
+#[derive(Debug, Clone, Default)]
+pub struct HubStats {
+    pub connections: usize,
+    /// `order.created` events published since start.
+    pub created_events: u64,
+    /// `order.status` events published since start.
+    pub status_events: u64,
+    /// Orders in each status: counted at start, then kept from the event stream.
+    pub orders: Vec<(OrderStatus, u64)>,
+}
+
 /// A status change for one order, serialized by that order's actor.
 #[derive(Message)]
 #[rtype(result = "Result<Order, AppError>")]

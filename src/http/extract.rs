@@ -10,6 +10,7 @@ use crate::error::AppError;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_QUERY_BYTES: usize = 4096;
+pub const MAX_PATH_BYTES: usize = 2048;
 
 /// A JSON body: `application/json` only, at most 1 MiB, unknown fields refused, and every
 /// deserialization error names its field.
@@ -53,7 +54,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                         413 => AppError::PayloadTooLarge,
                         _ => AppError::BadRequest("the request body could not be read".into()),
                     })?;
-            parse_json(&bytes).map(ApiJson)
+            // Every body of the API is an object; serde would read `[1, 2]` as the fields in order.
+            match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'{') | None => parse_json(&bytes).map(ApiJson),
+                Some(_) => Err(AppError::BadRequest(
+                    "the request body must be a JSON object".into(),
+                )),
+            }
         })
     }
 }
@@ -98,6 +105,27 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
         (path, message)
     };
     AppError::fields(FieldErrors::from([(field, vec![message])]))
+}
+
+/// Middleware: a path over 2 KiB or a query string over 4 KiB is refused with `414` before any
+/// routing or parsing (the head as a whole is bounded by actix at 128 KiB: `431`).
+pub async fn limit_uri(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if req.path().len() > MAX_PATH_BYTES || req.query_string().len() > MAX_QUERY_BYTES {
+        let problem = serde_json::json!({
+            "type": "about:blank",
+            "title": "URI too long",
+            "status": 414,
+            "detail": "the path may be at most 2048 bytes and the query string at most 4096",
+        });
+        let response = actix_web::HttpResponse::UriTooLong()
+            .content_type("application/problem+json")
+            .body(problem.to_string());
+        return Ok(req.into_response(response));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// The query string as pairs; malformed encoding or an oversized query is a 400.

@@ -66,6 +66,7 @@ pub async fn websocket(
     let (response, mut session, mut incoming) = actix_ws::handle(&req, body)
         .map_err(|e| AppError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     let (ping_every, timeout) = (live.ws_ping, live.ws_timeout);
+    let mut shutdown = live.shutdown.clone();
     actix_web::rt::spawn(async move {
         let mut ping = tokio::time::interval(ping_every);
         let mut last_heard = Instant::now();
@@ -88,6 +89,8 @@ pub async fn websocket(
                     Some(Ok(_)) => last_heard = Instant::now(),
                     Some(Err(_)) | None => break None,
                 },
+                // The server is stopping: 1012 tells the client to come back and resume.
+                _ = shutdown.wait_for(|stopping| *stopping) => break Some(actix_ws::CloseCode::Restart.into()),
                 _ = ping.tick() => {
                     if last_heard.elapsed() > timeout {
                         break Some(actix_ws::CloseCode::Away.into());
@@ -111,6 +114,7 @@ pub async fn sse(
     let mut feed = services.notifications.feed(&user.user, resume).await?;
     let (tx, rx) = mpsc::channel::<web::Bytes>(16);
     let keepalive = live.sse_keepalive;
+    let mut shutdown = live.shutdown.clone();
     actix_web::rt::spawn(async move {
         if tx
             .send(web::Bytes::from_static(b"retry: 2000\n: connected\n\n"))
@@ -127,6 +131,8 @@ pub async fn sse(
                     _ => break,
                 },
                 _ = beat.tick() => ": keep-alive\n\n".to_owned(),
+                // The server is stopping: end the stream; EventSource reconnects with Last-Event-ID.
+                _ = shutdown.wait_for(|stopping| *stopping) => break,
                 // The client went away: the body was dropped.
                 _ = tx.closed() => break,
             };

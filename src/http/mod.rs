@@ -1,7 +1,13 @@
 //! Routes: JSON API, live endpoints, pages and assets. Handlers parse, call a service, render.
 pub mod api;
+pub mod assets;
 pub mod extract;
 pub mod live;
+pub mod metrics;
+pub mod openapi;
+pub mod pages;
+pub mod request_id;
+pub mod views;
 
 use actix_web::middleware::{DefaultHeaders, NormalizePath};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -27,9 +33,13 @@ pub fn security_headers() -> DefaultHeaders {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(ops::healthz))
+        .route("/metrics", web::get().to(metrics::metrics))
         .route("/ws", web::get().to(live::websocket))
         .service(
             web::scope("/api")
+                .route("/openapi.json", web::get().to(openapi::openapi_json))
+                .route("/docs", web::get().to(openapi::docs_index))
+                .route("/docs/{file}", web::get().to(openapi::docs_asset))
                 .route("/auth/register", web::post().to(auth::register))
                 .route("/auth/token", web::post().to(auth::token))
                 .route("/auth/token/refresh", web::post().to(auth::refresh))
@@ -72,11 +82,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/events", web::get().to(live::sse))
                 .default_service(web::to(api_fallback)),
-        );
+        )
+        .configure(pages::configure);
 }
 
-/// Unknown API path → 404; known path, wrong method → 405; both as problem+json.
+/// Unknown API path → 404; known path, wrong method → 405 with `Allow`; both as problem+json.
 async fn api_fallback(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let _ = req;
-    Err(AppError::NotFound)
+    // A path some route matches has a pattern; an unknown one has none.
+    let Some(pattern) = req.match_pattern() else {
+        return Err(AppError::NotFound);
+    };
+    let allow = openapi::allowed_methods(&pattern).unwrap_or_default();
+    let problem = serde_json::json!({
+        "type": "about:blank",
+        "title": "Method not allowed",
+        "status": 405,
+        "detail": format!("{} is not allowed here", req.method()),
+    });
+    let mut response = HttpResponse::MethodNotAllowed();
+    if !allow.is_empty() {
+        response.insert_header((actix_web::http::header::ALLOW, allow));
+    }
+    Ok(response
+        .content_type("application/problem+json")
+        .body(problem.to_string()))
 }

@@ -1,6 +1,7 @@
 //! The API's JSON shapes (API.md). Services produce them so cached bytes and fresh answers match.
 use serde::Serialize;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use crate::domain::catalog::{Category, Product};
 use crate::domain::event::OrderEvent;
@@ -13,14 +14,16 @@ fn rfc3339(t: &OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserJson {
+    #[schema(minimum = 1)]
     pub id: u64,
     pub email: String,
     pub name: String,
     pub phone: String,
     pub address: String,
     pub is_admin: bool,
+    #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub date_joined: String,
 }
 
@@ -38,16 +41,19 @@ impl From<&User> for UserJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Page<T> {
     pub count: u64,
+    #[schema(format = "uri")]
     pub next: Option<String>,
+    #[schema(format = "uri")]
     pub previous: Option<String>,
     pub results: Vec<T>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CategoryJson {
+    #[schema(minimum = 1)]
     pub id: u64,
     pub name: String,
     pub description: String,
@@ -65,22 +71,27 @@ impl CategoryJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CategoryRef {
+    #[schema(minimum = 1)]
     pub id: u64,
     pub name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ProductJson {
+    #[schema(minimum = 1)]
     pub id: u64,
     pub name: String,
     pub description: String,
+    #[schema(value_type = String, pattern = r"^[0-9]+\.[0-9]{2}$", example = "19.99")]
     pub price: Money,
     pub stock: u32,
     pub in_stock: bool,
     pub category: CategoryRef,
+    #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub created_at: String,
+    #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub updated_at: String,
 }
 
@@ -103,51 +114,66 @@ impl ProductJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CartProductJson {
+    #[schema(minimum = 1)]
     pub id: u64,
     pub name: String,
+    #[schema(value_type = String, pattern = r"^[0-9]+\.[0-9]{2}$", example = "19.99")]
     pub price: Money,
     pub stock: u32,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CartLineJson {
     pub product: CartProductJson,
     pub quantity: u32,
+    #[schema(value_type = String, pattern = r"^[0-9]+\.[0-9]{2}$", example = "19.99")]
     pub line_total: Money,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CartJson {
     pub items: Vec<CartLineJson>,
+    #[schema(value_type = String, pattern = r"^[0-9]+\.[0-9]{2}$", example = "19.99")]
     pub total: Money,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct OrderItemJson {
+    #[schema(minimum = 1)]
     pub product_id: u64,
     pub name: String,
+    #[schema(value_type = String, pattern = r"^[0-9]+\.[0-9]{2}$", example = "19.99")]
     pub unit_price: Money,
     pub quantity: u32,
+    #[schema(value_type = String, pattern = r"^[0-9]+\.[0-9]{2}$", example = "19.99")]
     pub line_total: Money,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct HistoryJson {
+    #[schema(value_type = OrderStatusSchema)]
     pub status: OrderStatus,
+    #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub at: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct OrderJson {
+    #[schema(minimum = 1)]
     pub id: u64,
+    #[schema(minimum = 1)]
     pub user_id: u64,
+    #[schema(value_type = OrderStatusSchema)]
     pub status: OrderStatus,
     pub items: Vec<OrderItemJson>,
+    #[schema(value_type = String, pattern = r"^[0-9]+\.[0-9]{2}$", example = "19.99")]
     pub total_price: Money,
     pub history: Vec<HistoryJson>,
+    #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub created_at: String,
+    #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub updated_at: String,
 }
 
@@ -184,15 +210,22 @@ impl From<&Order> for OrderJson {
 }
 
 /// The live event as sent over WebSocket and SSE.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct EventJson {
+    #[schema(minimum = 1)]
     pub id: u64,
     #[serde(rename = "type")]
+    #[schema(value_type = String, pattern = r"^order\.(created|status)$", example = "order.status")]
     pub kind: &'static str,
+    #[schema(minimum = 1)]
     pub order_id: u64,
+    #[schema(minimum = 1)]
     pub user_id: u64,
+    #[schema(value_type = OrderStatusSchema)]
     pub status: OrderStatus,
+    #[schema(value_type = Option<OrderStatusSchema>)]
     pub previous: Option<OrderStatus>,
+    #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub at: String,
 }
 
@@ -210,13 +243,18 @@ impl From<&OrderEvent> for EventJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct NotificationJson {
+    #[schema(minimum = 1)]
     pub id: u64,
+    #[schema(value_type = String, pattern = r"^order\.(created|status)$", example = "order.status")]
     pub kind: &'static str,
+    #[schema(minimum = 1)]
     pub order_id: u64,
+    #[schema(value_type = OrderStatusSchema)]
     pub status: OrderStatus,
     pub message: String,
+    #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub created_at: String,
     pub read: bool,
 }
@@ -233,6 +271,17 @@ impl NotificationJson {
             read,
         }
     }
+}
+
+/// The status of an order (the OpenAPI view of `domain::order::OrderStatus`).
+#[derive(ToSchema)]
+#[schema(as = OrderStatus, rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum OrderStatusSchema {
+    Pending,
+    Shipped,
+    Delivered,
+    Cancelled,
 }
 
 /// Where a paginated answer lives, so `next` and `previous` keep every other query parameter.

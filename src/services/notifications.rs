@@ -4,7 +4,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::blocking;
-use crate::actors::messages::{Connect, ConnectionId, CountConnections, Disconnect};
+use crate::actors::messages::{
+    Connect, ConnectionId, CountConnections, Disconnect, HubStats, SeedOrderCounts, Stats,
+};
 use crate::actors::Hub;
 use crate::domain::event::OrderEvent;
 use crate::domain::ids::{EventId, UserId};
@@ -99,6 +101,11 @@ impl Notifications {
         Ok(self.store.notifications(user, true, 0, 0)?.count)
     }
 
+    /// The newest event id: where a page rendered now resumes its live updates from.
+    pub fn last_event_id(&self) -> Result<EventId, AppError> {
+        Ok(self.store.last_event_id()?)
+    }
+
     pub fn mark_read(&self, user: UserId, event: EventId) -> Result<(), AppError> {
         Ok(self.store.mark_read(user, event)?)
     }
@@ -109,6 +116,18 @@ impl Notifications {
 
     pub async fn live_connections(&self) -> usize {
         self.hub.send(CountConnections).await.unwrap_or(0)
+    }
+
+    /// Live connections, events published and orders by status, for metrics.
+    pub async fn hub_stats(&self) -> HubStats {
+        self.hub.send(Stats).await.unwrap_or_default()
+    }
+
+    /// Counts the stored orders by status once, at start; the hub keeps the counts from then on.
+    pub fn seed_order_counts(&self) -> Result<(), AppError> {
+        self.hub
+            .do_send(SeedOrderCounts(self.store.order_status_counts()?));
+        Ok(())
     }
 }
 

@@ -123,6 +123,16 @@ impl Orders {
         Ok(changed)
     }
 
+    /// How many orders `viewer` can see in each status (admins: all orders), for the dashboard.
+    pub async fn status_counts(&self, viewer: &User) -> Result<Vec<(OrderStatus, u64)>, AppError> {
+        let mut counts = Vec::with_capacity(OrderStatus::ALL.len());
+        for status in OrderStatus::ALL {
+            let page = self.list(viewer, Some(status), None, 0, 0).await?;
+            counts.push((status, page.count));
+        }
+        Ok(counts)
+    }
+
     pub fn prune(&self) -> Result<usize, AppError> {
         Ok(self.store.prune_idempotency_keys(now())?)
     }

@@ -321,6 +321,23 @@ impl Store {
         Ok(OrderPage { count, orders })
     }
 
+    /// How many orders are in each status: one pass over the orders, reading only the status.
+    pub fn order_status_counts(&self) -> Result<Vec<(OrderStatus, u64)>, StoreError> {
+        #[derive(Deserialize)]
+        struct StatusOnly {
+            status: OrderStatus,
+        }
+        let mut counts = [0u64; 4];
+        for entry in self.inner.trees.orders.iter() {
+            let (_, raw) = entry?;
+            let order: StatusOnly = codec::decode(&raw)?;
+            if let Some(slot) = OrderStatus::ALL.iter().position(|s| *s == order.status) {
+                counts[slot] += 1;
+            }
+        }
+        Ok(OrderStatus::ALL.into_iter().zip(counts).collect())
+    }
+
     /// Forgets idempotency keys older than their 24 hours.
     pub fn prune_idempotency_keys(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
         let mut removed = 0;

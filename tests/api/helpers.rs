@@ -21,7 +21,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub data_dir: Arc<tempfile::TempDir>,
     pub settings: Settings,
-    handle: Option<actix_web::dev::ServerHandle>,
+    handle: Option<orderstream::startup::Stopper>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -70,7 +70,7 @@ impl TestApp {
             actix_web::rt::System::new().block_on(async move {
                 match Application::build(server_settings).await {
                     Ok(app) => {
-                        let _ = ready_tx.send(Ok((app.port(), app.handle())));
+                        let _ = ready_tx.send(Ok((app.port(), app.stopper())));
                         app.run_until_stopped().await.expect("server ran");
                     }
                     Err(e) => {
@@ -102,8 +102,8 @@ impl TestApp {
     pub async fn stop(&mut self) {
         // Idle keep-alive connections would keep a worker (and the database) busy.
         self.client = reqwest::Client::new();
-        if let Some(handle) = self.handle.take() {
-            handle.stop(true).await;
+        if let Some(stopper) = self.handle.take() {
+            stopper.stop().await;
         }
         if let Some(thread) = self.thread.take() {
             tokio::task::spawn_blocking(move || thread.join())
@@ -284,9 +284,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(handle) = self.handle.take() {
+        if let Some(stopper) = self.handle.take() {
             // Sends the stop command now; the server thread winds down on its own.
-            drop(handle.stop(false));
+            stopper.stop_now();
         }
     }
 }

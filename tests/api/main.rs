@@ -2,6 +2,7 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod cart_orders;
 mod catalog;
 mod live;

@@ -2,6 +2,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::json;
 use crate::auth::{CurrentUser, MaybeUser};
@@ -11,43 +12,62 @@ use crate::http::extract::ApiJson;
 use crate::services::json::UserJson;
 use crate::services::Services;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
+    #[schema(format = Email, max_length = 254, example = "ada@example.com")]
     email: String,
+    #[schema(min_length = 8, max_length = 128, example = "correct horse battery")]
     password: String,
     #[serde(default)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
+    #[schema(format = Email, example = "ada@example.com")]
     email: String,
+    #[schema(example = "correct horse battery")]
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshBody {
     refresh: String,
 }
 
-#[derive(Deserialize)]
+/// The fields to change; absent (or null) ones keep their value.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileBody {
     #[serde(default)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 32, pattern = r"^[0-9 +().-]*$")]
     phone: Option<String>,
     #[serde(default)]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     address: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     current_password: String,
+    #[schema(min_length = 8, max_length = 128)]
     new_password: String,
 }
 
@@ -57,6 +77,20 @@ pub fn client_address(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/register/",
+    operation_id = "auth_register",
+    tag = "auth",
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "The new user's profile", body = UserJson),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    )
+)]
 pub async fn register(
     services: web::Data<Services>,
     body: ApiJson<RegisterBody>,
@@ -80,6 +114,21 @@ pub async fn register(
     Ok(json(StatusCode::CREATED, &UserJson::from(&user)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/token/",
+    operation_id = "auth_token",
+    tag = "auth",
+    request_body = TokenBody,
+    responses(
+        (status = 200, description = "A token pair", body = crate::http::openapi::TokenPair),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::http::openapi::TooManyRequests),
+    )
+)]
 pub async fn token(
     req: HttpRequest,
     services: web::Data<Services>,
@@ -92,6 +141,20 @@ pub async fn token(
     Ok(json(StatusCode::OK, &pair))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/token/refresh/",
+    operation_id = "auth_refresh",
+    tag = "auth",
+    request_body = RefreshBody,
+    responses(
+        (status = 200, description = "A new pair; the refresh token rotates", body = crate::http::openapi::TokenPair),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    )
+)]
 pub async fn refresh(
     services: web::Data<Services>,
     body: ApiJson<RefreshBody>,
@@ -100,6 +163,21 @@ pub async fn refresh(
     Ok(json(StatusCode::OK, &pair))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout/",
+    operation_id = "auth_logout",
+    tag = "auth",
+    request_body = RefreshBody,
+    responses(
+        (status = 204, description = "The refresh token (and the access token sent along) is revoked"),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security((), ("bearer" = []))
+)]
 /// Revokes the refresh token; the access token presented with it, if any, dies too.
 pub async fn logout(
     services: web::Data<Services>,
@@ -110,10 +188,36 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/me/",
+    operation_id = "me_get",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller's profile", body = UserJson),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn me(user: CurrentUser) -> HttpResponse {
     json(StatusCode::OK, &UserJson::from(&user.user))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/me/",
+    operation_id = "me_update",
+    tag = "auth",
+    request_body = ProfileBody,
+    responses(
+        (status = 200, description = "The updated profile", body = UserJson),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update_me(
     services: web::Data<Services>,
     user: CurrentUser,
@@ -129,6 +233,21 @@ pub async fn update_me(
     Ok(json(StatusCode::OK, &UserJson::from(&updated)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/me/password/",
+    operation_id = "me_change_password",
+    tag = "auth",
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "Changed; every refresh token of the user is revoked"),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn change_password(
     services: web::Data<Services>,
     user: CurrentUser,

@@ -1,6 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::{json, path_id};
 use crate::auth::CurrentUser;
@@ -8,21 +9,36 @@ use crate::domain::cart::Quantity;
 use crate::domain::ids::ProductId;
 use crate::error::AppError;
 use crate::http::extract::ApiJson;
+use crate::services::json::CartJson;
 use crate::services::Services;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddBody {
+    #[schema(minimum = 1, example = 1)]
     product_id: i64,
+    #[schema(minimum = 1, maximum = 10_000)]
     quantity: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetBody {
+    #[schema(minimum = 1, maximum = 10_000)]
     quantity: i64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/cart/",
+    operation_id = "cart_get",
+    tag = "cart",
+    responses(
+        (status = 200, description = "The cart", body = CartJson),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(
     services: web::Data<Services>,
     user: CurrentUser,
@@ -33,6 +49,27 @@ pub async fn get(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/cart/items/",
+    operation_id = "cart_add",
+    tag = "cart",
+    request_body = AddBody,
+    responses(
+        (status = 201, description = "The cart with the line added to", body = CartJson,
+         links(
+            ("SetLine" = (operation_id = "cart_set", parameters(("product_id" = "$request.body#/product_id")))),
+            ("RemoveLine" = (operation_id = "cart_remove", parameters(("product_id" = "$request.body#/product_id"))))
+         )),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn add(
     services: web::Data<Services>,
     user: CurrentUser,
@@ -47,6 +84,24 @@ pub async fn add(
     Ok(json(StatusCode::CREATED, &cart.to_json()))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/cart/items/{product_id}/",
+    operation_id = "cart_set",
+    tag = "cart",
+    params(("product_id" = u64, Path, minimum = 1, example = 1, description = "Product id of the line")),
+    request_body = SetBody,
+    responses(
+        (status = 200, description = "The cart", body = CartJson),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn set(
     services: web::Data<Services>,
     user: CurrentUser,
@@ -64,6 +119,19 @@ pub async fn set(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/cart/items/{product_id}/",
+    operation_id = "cart_remove",
+    tag = "cart",
+    params(("product_id" = u64, Path, minimum = 1, example = 1, description = "Product id of the line")),
+    responses(
+        (status = 204, description = "The line is removed"),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 404, response = crate::http::openapi::NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn remove(
     services: web::Data<Services>,
     user: CurrentUser,
@@ -74,6 +142,17 @@ pub async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/cart/",
+    operation_id = "cart_clear",
+    tag = "cart",
+    responses(
+        (status = 204, description = "The cart is empty"),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn clear(
     services: web::Data<Services>,
     user: CurrentUser,
@@ -82,14 +161,14 @@ pub async fn clear(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeLine {
     product_id: i64,
     quantity: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeBody {
     items: Vec<MergeLine>,

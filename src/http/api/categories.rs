@@ -1,6 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::catalog::{cached_json, page_links};
 use super::{json, page_request, path_id};
@@ -9,13 +10,24 @@ use crate::domain::catalog::CategoryDraft;
 use crate::domain::ids::CategoryId;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, ApiJson};
-use crate::services::json::CategoryJson;
+use crate::services::json::{CategoryJson, Page};
 use crate::services::Services;
 
-#[derive(Deserialize)]
+/// The fields to change; absent (or null) ones keep their value.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CategoryPatch)]
 pub struct CategoryBody {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     name: Option<String>,
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     description: Option<String>,
 }
 
@@ -49,6 +61,18 @@ impl CategoryBody {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/categories/",
+    operation_id = "categories_list",
+    tag = "catalog",
+    params(crate::http::openapi::PageParams),
+    responses(
+        (status = 200, description = "A page of categories; `X-Cache` says HIT or MISS", body = Page<CategoryJson>),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 404, response = crate::http::openapi::NotFound),
+    ),
+)]
 pub async fn list(
     req: HttpRequest,
     services: web::Data<Services>,
@@ -61,6 +85,17 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/categories/{id}/",
+    operation_id = "categories_get",
+    tag = "catalog",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Category id")),
+    responses(
+        (status = 200, description = "The category", body = CategoryJson),
+        (status = 404, response = crate::http::openapi::NotFound),
+    ),
+)]
 pub async fn detail(
     services: web::Data<Services>,
     id: web::Path<String>,
@@ -69,6 +104,29 @@ pub async fn detail(
     Ok(cached_json(services.catalog.category_json(id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/categories/",
+    operation_id = "categories_create",
+    tag = "catalog",
+    request_body = crate::http::openapi::CategoryInput,
+    responses(
+        (status = 201, description = "Created", body = CategoryJson,
+         links(
+            ("Get" = (operation_id = "categories_get", parameters(("id" = "$response.body#/id")))),
+            ("Put" = (operation_id = "categories_put", parameters(("id" = "$response.body#/id")))),
+            ("Patch" = (operation_id = "categories_patch", parameters(("id" = "$response.body#/id")))),
+            ("Delete" = (operation_id = "categories_delete", parameters(("id" = "$response.body#/id"))))
+         )),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     services: web::Data<Services>,
     _: Admin,
@@ -97,6 +155,25 @@ async fn update(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/categories/{id}/",
+    operation_id = "categories_put",
+    tag = "catalog",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Category id")),
+    request_body = crate::http::openapi::CategoryInput,
+    responses(
+        (status = 200, description = "The category", body = CategoryJson),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn put(
     services: web::Data<Services>,
     _: Admin,
@@ -106,6 +183,25 @@ pub async fn put(
     update(services, &id, body.0, false).await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/categories/{id}/",
+    operation_id = "categories_patch",
+    tag = "catalog",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Category id")),
+    request_body = CategoryBody,
+    responses(
+        (status = 200, description = "The category", body = CategoryJson),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn patch(
     services: web::Data<Services>,
     _: Admin,
@@ -115,6 +211,21 @@ pub async fn patch(
     update(services, &id, body.0, true).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/categories/{id}/",
+    operation_id = "categories_delete",
+    tag = "catalog",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Category id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete(
     services: web::Data<Services>,
     _: Admin,

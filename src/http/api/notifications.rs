@@ -8,9 +8,26 @@ use crate::domain::catalog::ProductFilter;
 use crate::domain::ids::EventId;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, query_value};
-use crate::services::json::NotificationJson;
+use crate::services::json::{NotificationJson, Page};
 use crate::services::Services;
 
+#[utoipa::path(
+    get,
+    path = "/api/notifications/",
+    operation_id = "notifications_list",
+    tag = "notifications",
+    params(crate::http::openapi::PageParams, crate::http::openapi::NotificationFilterParams),
+    responses(
+        (status = 200, description = "Newest first", body = Page<NotificationJson>,
+         links(
+            ("MarkRead" = (operation_id = "notifications_mark_read", parameters(("id" = "$response.body#/results/0/id"))))
+         )),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 404, response = crate::http::openapi::NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     req: HttpRequest,
     services: web::Data<Services>,
@@ -41,6 +58,19 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/notifications/{id}/read/",
+    operation_id = "notifications_mark_read",
+    tag = "notifications",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Notification (event) id")),
+    responses(
+        (status = 204, description = "Marked read"),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 404, response = crate::http::openapi::NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn mark_read(
     services: web::Data<Services>,
     user: CurrentUser,
@@ -51,6 +81,17 @@ pub async fn mark_read(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/notifications/read-all/",
+    operation_id = "notifications_mark_all_read",
+    tag = "notifications",
+    responses(
+        (status = 204, description = "All marked read"),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn mark_all_read(
     services: web::Data<Services>,
     user: CurrentUser,

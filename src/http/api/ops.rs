@@ -4,6 +4,15 @@ use serde_json::json;
 use crate::cache::CacheHealth;
 use crate::services::Services;
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Up (`degraded` when the shared cache is unreachable)", body = crate::http::openapi::Health),
+    ),
+)]
 pub async fn healthz(services: web::Data<Services>) -> HttpResponse {
     match services.catalog.cache().health().await {
         CacheHealth::Ok => HttpResponse::Ok().json(json!({"status": "ok"})),

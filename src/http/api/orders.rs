@@ -1,6 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::catalog::page_links;
 use super::{json, page_request, path_id};
@@ -9,16 +10,39 @@ use crate::domain::ids::{OrderId, UserId};
 use crate::domain::order::OrderStatus;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, query_value, ApiJson};
-use crate::services::json::OrderJson;
+use crate::services::json::{OrderJson, Page};
 use crate::services::orders::parse_idempotency_key;
 use crate::services::Services;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusBody {
+    /// `shipped` or `delivered`; anything else is `409`.
+    #[schema(value_type = crate::services::json::OrderStatusSchema)]
     status: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/orders/",
+    operation_id = "orders_place",
+    tag = "orders",
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = r"^[!-~]+$", nullable = false, description = "Repeat a placement safely: the same key returns the same order")),
+    responses(
+        (status = 201, description = "Placed from the cart, which is now empty", body = OrderJson,
+         links(
+            ("GetOrder" = (operation_id = "orders_get", parameters(("id" = "$response.body#/id")))),
+            ("CancelOrder" = (operation_id = "orders_cancel", parameters(("id" = "$response.body#/id")))),
+            ("ChangeStatus" = (operation_id = "orders_change_status", parameters(("id" = "$response.body#/id"))))
+         )),
+        (status = 200, description = "The order placed earlier with this Idempotency-Key", body = OrderJson),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 422, response = crate::http::openapi::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn place(
     req: HttpRequest,
     services: web::Data<Services>,
@@ -37,6 +61,20 @@ pub async fn place(
     Ok(json(status, &OrderJson::from(&placed.order)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/orders/",
+    operation_id = "orders_list",
+    tag = "orders",
+    params(crate::http::openapi::PageParams, crate::http::openapi::OrderFilterParams),
+    responses(
+        (status = 200, description = "Newest first: the caller's orders, or every order for admins", body = Page<OrderJson>),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 404, response = crate::http::openapi::NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     req: HttpRequest,
     services: web::Data<Services>,
@@ -68,6 +106,19 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}/",
+    operation_id = "orders_get",
+    tag = "orders",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderJson),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 404, response = crate::http::openapi::NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn detail(
     services: web::Data<Services>,
     user: CurrentUser,
@@ -81,6 +132,25 @@ pub async fn detail(
 }
 
 /// Admins move an order forward: pending → shipped → delivered; anything else is 409.
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/status/",
+    operation_id = "orders_change_status",
+    tag = "orders",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Order id")),
+    request_body = StatusBody,
+    responses(
+        (status = 200, description = "The order", body = OrderJson),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn change_status(
     services: web::Data<Services>,
     user: CurrentUser,
@@ -104,6 +174,21 @@ pub async fn change_status(
     Ok(json(StatusCode::OK, &OrderJson::from(&order)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/cancel/",
+    operation_id = "orders_cancel",
+    tag = "orders",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Order id")),
+    responses(
+        (status = 200, description = "Cancelled; the stock is returned", body = OrderJson),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn cancel(
     services: web::Data<Services>,
     user: CurrentUser,

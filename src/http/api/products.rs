@@ -1,6 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::catalog::{cached_json, page_links, product_filter};
 use super::{json, page_request, path_id};
@@ -11,19 +12,34 @@ use crate::domain::money::Money;
 use crate::domain::ValidationError;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, ApiJson};
+use crate::services::json::{Page, ProductJson};
 use crate::services::Services;
 
 fn required(field: &str) -> ValidationError {
     ValidationError::new(field, "this field is required")
 }
 
-#[derive(Deserialize)]
+/// The fields to change; absent (or null) ones keep their value.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ProductPatch)]
 pub struct ProductBody {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     name: Option<String>,
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     description: Option<String>,
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,8}(\.[0-9]{1,2})?$", example = "19.99")]
     price: Option<Money>,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     stock: Option<i64>,
+    #[schema(minimum = 1)]
     category_id: Option<i64>,
 }
 
@@ -78,10 +94,16 @@ impl ProductBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// Exactly one of `adjust` or `set`; the stock never goes below 0 (`409`).
+#[schema(min_properties = 1, max_properties = 1)]
 pub struct StockBody {
+    /// Relative change (give this or `set`).
+    #[schema(example = -2)]
     adjust: Option<i64>,
+    /// New level (give this or `adjust`).
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     set: Option<i64>,
 }
 
@@ -101,6 +123,18 @@ impl StockBody {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/products/",
+    operation_id = "products_list",
+    tag = "catalog",
+    params(crate::http::openapi::PageParams, crate::http::openapi::ProductFilterParams),
+    responses(
+        (status = 200, description = "A page of products; `X-Cache` says HIT or MISS", body = Page<ProductJson>),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 404, response = crate::http::openapi::NotFound),
+    ),
+)]
 pub async fn list(
     req: HttpRequest,
     services: web::Data<Services>,
@@ -117,6 +151,17 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/products/{id}/",
+    operation_id = "products_get",
+    tag = "catalog",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Product id")),
+    responses(
+        (status = 200, description = "The product", body = ProductJson),
+        (status = 404, response = crate::http::openapi::NotFound),
+    ),
+)]
 pub async fn detail(
     services: web::Data<Services>,
     id: web::Path<String>,
@@ -125,6 +170,30 @@ pub async fn detail(
     Ok(cached_json(services.catalog.product_json(id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/products/",
+    operation_id = "products_create",
+    tag = "catalog",
+    request_body = crate::http::openapi::ProductInput,
+    responses(
+        (status = 201, description = "Created", body = ProductJson,
+         links(
+            ("Get" = (operation_id = "products_get", parameters(("id" = "$response.body#/id")))),
+            ("Put" = (operation_id = "products_put", parameters(("id" = "$response.body#/id")))),
+            ("Patch" = (operation_id = "products_patch", parameters(("id" = "$response.body#/id")))),
+            ("Delete" = (operation_id = "products_delete", parameters(("id" = "$response.body#/id")))),
+            ("Stock" = (operation_id = "products_stock", parameters(("id" = "$response.body#/id"))))
+         )),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     services: web::Data<Services>,
     _: Admin,
@@ -153,6 +222,25 @@ async fn update(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/products/{id}/",
+    operation_id = "products_put",
+    tag = "catalog",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Product id")),
+    request_body = crate::http::openapi::ProductInput,
+    responses(
+        (status = 200, description = "The product", body = ProductJson),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn put(
     services: web::Data<Services>,
     _: Admin,
@@ -162,6 +250,25 @@ pub async fn put(
     update(services, &id, body.0, false).await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/products/{id}/",
+    operation_id = "products_patch",
+    tag = "catalog",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Product id")),
+    request_body = ProductBody,
+    responses(
+        (status = 200, description = "The product", body = ProductJson),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn patch(
     services: web::Data<Services>,
     _: Admin,
@@ -171,6 +278,21 @@ pub async fn patch(
     update(services, &id, body.0, true).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/products/{id}/",
+    operation_id = "products_delete",
+    tag = "catalog",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Product id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete(
     services: web::Data<Services>,
     _: Admin,
@@ -180,6 +302,25 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/products/{id}/stock/",
+    operation_id = "products_stock",
+    tag = "catalog",
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Product id")),
+    request_body = StockBody,
+    responses(
+        (status = 200, description = "The product", body = ProductJson),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn stock(
     services: web::Data<Services>,
     _: Admin,

@@ -1,4 +1,10 @@
-//! Tests: ops.
+//! Tests: operations — health, restart, security headers, request ids, metrics, the OpenAPI
+//! document and docs page, and input limits.
+mod headers;
+mod limits;
+mod metrics;
+mod openapi;
+
 use crate::helpers::*;
 use serde_json::Value;
 

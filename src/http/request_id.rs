@@ -1,0 +1,97 @@
+//! Request ids: every response carries `X-Request-Id` (the caller's own when it is sane, else a
+//! fresh one), and everything logged while handling the request is inside a span naming it.
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+use std::time::Instant;
+use tracing::Instrument;
+
+pub const HEADER: &str = "x-request-id";
+const MAX_LEN: usize = 64;
+
+/// The id of the request being handled, for handlers that want to mention it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// An incoming id is reused only if it is 1..=64 characters of `[A-Za-z0-9._:-]`: anything else
+/// (log injection, huge values) is replaced.
+fn sane(raw: &str) -> bool {
+    !raw.is_empty()
+        && raw.len() <= MAX_LEN
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// At most 200 bytes of a path in logs (a long one is cut at a character boundary, marked `…`).
+fn loggable(path: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 200;
+    if path.len() <= MAX {
+        return path.into();
+    }
+    let mut end = MAX;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &path[..end]).into()
+}
+
+fn generate() -> String {
+    let bytes: [u8; 12] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn assign(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| sane(v))
+        .map(str::to_owned)
+        .unwrap_or_else(generate);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %loggable(req.path()),
+    );
+    let started = Instant::now();
+    // (No clone of the request may be held across the call: NormalizePath rewrites its head.)
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(HEADER), value);
+    }
+    let status = res.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "answered"
+        )
+    });
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_short_plain_ids_are_reused() {
+        assert!(sane("abc-123_x.y:z"));
+        assert!(!sane(""));
+        assert!(!sane(&"a".repeat(65)));
+        assert!(!sane("evil\nline"));
+        assert!(!sane("spaces are out"));
+        assert_eq!(generate().len(), 24);
+        assert_eq!(loggable("/api/x/"), "/api/x/");
+        assert_eq!(loggable(&"é".repeat(300)).chars().count(), 101);
+    }
+}
