@@ -1,13 +1,258 @@
-// OrderStream live updates: WebSocket first, Server-Sent Events when WebSocket cannot
-// connect (e.g. a proxy blocks it). Every event is re-dispatched on <body> as htmx triggers
-// ("os-event", "os-order-<id>"), so the page parts that show it refresh themselves.
-// Reconnections resume after the last event id seen: nothing is missed, nothing repeated.
+// OrderStream in the browser, on top of server-rendered pages that work without it:
+// - a visitor's cart kept in this browser (storage.js), shown on /cart with the server's
+//   current prices and stock, and merged into the account's cart after logging in;
+// - the catalog link remembers the last filters and page size;
+// - live updates: WebSocket first, Server-Sent Events when WebSocket cannot connect (e.g. a
+//   proxy blocks it). Every event is re-dispatched on <body> as htmx triggers ("os-event",
+//   "os-order-<id>"), so the page parts that show it refresh themselves. Reconnections resume
+//   after the last event id seen: nothing is missed, nothing repeated.
 (function () {
   "use strict";
   var body = document.body;
-  if (!body || body.dataset.live !== "on" || typeof htmx === "undefined") return;
+  var store = window.OrderStreamStore;
+  if (!body) return;
+  var guest = body.dataset.guest === "on";
 
-  var lastId = body.dataset.lastEventId || "0";
+  function flash(lines, id) {
+    var area = document.getElementById("flash");
+    if (!area) return;
+    area.textContent = "";
+    var p = document.createElement("p");
+    p.className = "flash";
+    if (id) p.id = id;
+    lines.forEach(function (text, i) {
+      if (i > 0) p.appendChild(document.createElement("br"));
+      p.appendChild(document.createTextNode(text));
+    });
+    area.appendChild(p);
+  }
+
+  function setBadge(count) {
+    var badge = document.getElementById("cart-count");
+    if (!badge) return;
+    var first = badge.firstChild;
+    if (first && first.nodeType === 3) first.nodeValue = String(count);
+    else badge.insertBefore(document.createTextNode(String(count)), first);
+    badge.classList.toggle("empty", count === 0);
+  }
+
+  function el(tag, className, text) {
+    var e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // Prices as integer cents: "12.50" → 1250 (no floating-point sums).
+  function cents(price) {
+    var m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(String(price));
+    if (!m) return null;
+    return Number(m[1]) * 100 + Number(((m[2] || "") + "00").slice(0, 2));
+  }
+  function money(c) {
+    var rest = String(c % 100);
+    return "$" + Math.floor(c / 100) + "." + (rest.length < 2 ? "0" + rest : rest);
+  }
+
+  // ---- The guest cart -----------------------------------------------------------------
+
+  function renderGuestCart() {
+    var box = document.getElementById("guest-cart");
+    if (!box || !store) return;
+    var lines = store.cart();
+    if (!lines.length) { box.dataset.state = "empty"; return; }
+    box.dataset.state = "loading";
+    Promise.all(lines.map(function (line) {
+      return fetch("/api/products/" + line.id + "/", { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .catch(function () { return null; })
+        .then(function (product) { return { line: line, product: product }; });
+    })).then(function (rows) { drawGuestCart(box, rows); });
+  }
+
+  function drawGuestCart(box, rows) {
+    box.textContent = "";
+    var table = el("table", "table cart-table");
+    var head = el("tr");
+    ["Product", "Price", "Quantity", "Total", ""].forEach(function (label) {
+      var th = el("th", null, label);
+      th.scope = "col";
+      head.appendChild(th);
+    });
+    table.appendChild(el("thead")).appendChild(head);
+    var tbody = table.appendChild(el("tbody"));
+    var total = 0;
+    rows.forEach(function (row) {
+      var line = row.line, product = row.product;
+      var price = product ? cents(product.price) : null;
+      var tr = el("tr");
+      tr.dataset.productId = String(line.id);
+      var name = el("td");
+      name.dataset.label = "Product";
+      if (product && price !== null) {
+        var link = el("a", null, product.name);
+        link.href = "/products/" + line.id;
+        name.appendChild(link);
+        if (product.stock < line.qty) {
+          name.appendChild(el("p", "field-error", product.stock === 0 ? "Out of stock" : "Only " + product.stock + " left"));
+        }
+      } else {
+        tr.classList.add("short", "unavailable");
+        name.appendChild(el("span", null, line.name || "Product #" + line.id));
+        name.appendChild(el("p", "field-error", "No longer available"));
+      }
+      tr.appendChild(name);
+      var priceCell = el("td", null, price !== null ? money(price) : "—");
+      priceCell.dataset.label = "Price";
+      tr.appendChild(priceCell);
+      var qtyCell = el("td");
+      qtyCell.dataset.label = "Quantity";
+      var input = el("input", "qty");
+      input.type = "number"; input.min = "1"; input.max = String(store.maxQuantity);
+      input.value = String(line.qty);
+      input.setAttribute("aria-label", "Quantity");
+      input.dataset.guestQty = String(line.id);
+      qtyCell.appendChild(input);
+      tr.appendChild(qtyCell);
+      var lineTotal = price !== null ? price * line.qty : 0;
+      total += lineTotal;
+      var totalCell = el("td", null, price !== null ? money(lineTotal) : "—");
+      totalCell.dataset.label = "Total";
+      tr.appendChild(totalCell);
+      var actions = el("td");
+      var remove = el("button", "link danger", "Remove");
+      remove.type = "button";
+      remove.dataset.guestRemove = String(line.id);
+      actions.appendChild(remove);
+      tr.appendChild(actions);
+      tbody.appendChild(tr);
+    });
+    var foot = el("tr");
+    var label = el("th", null, "Total");
+    label.scope = "row"; label.colSpan = 3;
+    foot.appendChild(label);
+    var sum = el("td", null, money(total));
+    sum.id = "guest-cart-total";
+    foot.appendChild(sum);
+    foot.appendChild(el("td"));
+    table.appendChild(el("tfoot")).appendChild(foot);
+    box.appendChild(table);
+    var next = el("p", "actions");
+    var login = el("a", "button accent", "Log in to check out");
+    login.href = "/login?next=%2Fcart";
+    var register = el("a", "button secondary", "Register");
+    register.href = "/register?next=%2Fcart";
+    next.appendChild(login);
+    next.appendChild(document.createTextNode(" "));
+    next.appendChild(register);
+    box.appendChild(next);
+    box.appendChild(el("p", "muted", "This cart is kept in this browser; prices and stock are checked again when you order."));
+    box.dataset.state = "ready";
+  }
+
+  if (guest && store) {
+    setBadge(store.cartCount());
+    // A visitor's "Add to cart" keeps the line here instead of posting it (no htmx on it).
+    document.addEventListener("submit", function (e) {
+      var form = e.target;
+      if (!form.matches || !form.matches("form.add-to-cart")) return;
+      var id = Number(form.elements.product_id && form.elements.product_id.value);
+      var qty = Number(form.elements.quantity ? form.elements.quantity.value : 1);
+      if (!(id >= 1 && id % 1 === 0 && qty >= 1 && qty % 1 === 0 && qty <= store.maxQuantity)) return;
+      e.preventDefault();
+      var name = form.dataset.productName || "";
+      if (store.addToCart(id, qty, name)) flash(["Added " + name + " to your cart."]);
+      else flash(["Your cart is full (100 products at most)."]);
+      setBadge(store.cartCount());
+    }, true);
+    document.addEventListener("change", function (e) {
+      var id = e.target.dataset && e.target.dataset.guestQty;
+      if (!id) return;
+      var qty = Number(e.target.value);
+      if (qty >= 1 && qty % 1 === 0) store.setQuantity(Number(id), qty);
+      setBadge(store.cartCount());
+      renderGuestCart();
+    });
+    document.addEventListener("click", function (e) {
+      var button = e.target.closest && e.target.closest("[data-guest-remove]");
+      if (!button) return;
+      store.remove(Number(button.dataset.guestRemove));
+      setBadge(store.cartCount());
+      renderGuestCart();
+    });
+    window.addEventListener("storage", function (e) {
+      if (e.key !== store.key) return;
+      setBadge(store.cartCount());
+      renderGuestCart();
+    });
+    renderGuestCart();
+  }
+
+  // Signed in with a guest cart in this browser (just logged in or registered): merge it
+  // into the account's cart. It is taken out first, so two tabs never merge it twice.
+  if (!guest && store && body.dataset.live === "on" && store.cart().length) {
+    var taken = store.takeCart();
+    fetch("/api/cart/merge/", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ items: taken.map(function (l) { return { product_id: l.id, quantity: l.qty }; }) })
+    }).then(function (r) {
+      if (r.ok) return r.json();
+      // Not signed in after all, or the server is unwell: keep the lines for next time.
+      if (r.status === 401 || r.status >= 500) store.restore(taken);
+      return null;
+    }).then(function (cart) {
+      if (!cart) return;
+      var count = (cart.items || []).reduce(function (n, i) { return n + i.quantity; }, 0);
+      setBadge(count);
+      var skipped = (cart.skipped || []).map(function (id) {
+        var line = taken.filter(function (l) { return l.id === id; })[0];
+        return line && line.name ? line.name : "product #" + id;
+      });
+      var lines = ["The cart from this browser was added to your cart."];
+      if (skipped.length) lines.push("No longer available, not added: " + skipped.join(", ") + ".");
+      flash(lines, "merge-notice");
+      body.dataset.guestCartMerged = String(taken.length - skipped.length);
+      if (document.getElementById("cart") && typeof htmx !== "undefined") {
+        htmx.ajax("GET", "/cart", { target: "#cart", swap: "outerHTML" });
+      }
+    }).catch(function () { store.restore(taken); });
+  }
+
+  // ---- Catalog filters ----------------------------------------------------------------
+
+  function pointCatalogLinks() {
+    var query = store.filters();
+    var links = document.querySelectorAll("a[data-catalog-link]");
+    for (var i = 0; i < links.length; i++) links[i].setAttribute("href", query ? "/?" + query : "/");
+  }
+  function rememberFilters() {
+    if (location.pathname !== "/" || document.querySelector("#filters .field-error")) return;
+    store.setFilters(location.search);
+    pointCatalogLinks();
+  }
+  if (store) {
+    if (document.getElementById("filters")) {
+      rememberFilters();
+      body.addEventListener("htmx:pushedIntoHistory", rememberFilters);
+      window.addEventListener("popstate", rememberFilters);
+    }
+    pointCatalogLinks();
+  }
+
+  // ---- Live updates -------------------------------------------------------------------
+
+  if (body.dataset.live !== "on" || typeof htmx === "undefined") return;
+
+  // The page is fresh up to the event id it was rendered with. When this browser last saw an
+  // older one (the tab was closed meanwhile), replay the few events since: the parts they
+  // concern refresh and are announced. A newer stored id is never used: events after this
+  // page's rendering would be skipped.
+  var rendered = Number(body.dataset.lastEventId || "0");
+  var stored = store ? store.lastEventId() : 0;
+  var lastId = String(stored > 0 && stored < rendered && rendered - stored <= 50 ? stored : rendered);
+  if (store) store.sawEvent(rendered);
   var delay = 500;
 
   function setTransport(name) { body.dataset.liveTransport = name; }
@@ -26,6 +271,7 @@
     if (event.id <= Number(lastId)) return;
     lastId = String(event.id);
     body.dataset.lastEventId = lastId;
+    if (store) store.sawEvent(event.id);
     announce(event);
     htmx.trigger(body, "os-event", event);
     htmx.trigger(body, "os-order-" + event.order_id, event);

@@ -137,10 +137,15 @@ impl Carts {
     /// Adds a guest cart's lines to the user's cart in one write, capped by the server's limits.
     /// Lines naming unknown products, bad quantities, or past the line limit are skipped and
     /// returned; prices and stock always come from the store, never from the caller.
-    pub fn merge(&self, user: UserId, lines: &[(ProductId, i64)]) -> Result<(CartView, Vec<ProductId>), AppError> {
+    pub fn merge(
+        &self,
+        user: UserId,
+        lines: &[(ProductId, i64)],
+    ) -> Result<(CartView, Vec<ProductId>), AppError> {
         let ids: Vec<ProductId> = lines.iter().map(|(p, _)| *p).collect();
         let existing: Vec<ProductId> = self.store.products(&ids)?.iter().map(|p| p.id).collect();
-        let max = Quantity::parse(crate::domain::cart::MAX_LINE_QUANTITY as i64).expect("max is valid");
+        let max =
+            Quantity::parse(crate::domain::cart::MAX_LINE_QUANTITY as i64).expect("max is valid");
         let skipped = std::cell::RefCell::new(Vec::new());
         let cart = self.store.update_cart(user, |cart| {
             let mut skipped = skipped.borrow_mut();

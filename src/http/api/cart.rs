@@ -176,7 +176,11 @@ pub struct MergeBody {
 
 /// Merges a guest cart (kept by the browser) into the caller's cart. An extension of API.md:
 /// `{items: [{product_id, quantity}]}` → the cart plus `skipped` (ids that could not be added).
-pub async fn merge(services: web::Data<Services>, user: CurrentUser, body: ApiJson<MergeBody>) -> Result<HttpResponse, AppError> {
+pub async fn merge(
+    services: web::Data<Services>,
+    user: CurrentUser,
+    body: ApiJson<MergeBody>,
+) -> Result<HttpResponse, AppError> {
     if body.0.items.len() > crate::domain::cart::MAX_CART_LINES {
         return Err(AppError::field("items", "at most 100 lines"));
     }

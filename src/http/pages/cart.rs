@@ -8,7 +8,7 @@ use rand::RngCore;
 use serde::Deserialize;
 use std::collections::HashMap;
 
-use super::ctx::Shopper;
+use super::ctx::{Page, Shopper};
 use super::{errors::referer_path, html, redirect, safe_next};
 use crate::domain::cart::Quantity;
 use crate::domain::ids::ProductId;
@@ -79,7 +79,15 @@ fn render(
     Ok(html(status, cart::page(&ctx, &page)))
 }
 
-pub async fn show(user: Shopper, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
+/// The signed-in shopper's cart; a visitor gets the page that shows the browser's guest cart.
+pub async fn show(
+    user: Option<Shopper>,
+    Page(ctx): Page,
+    services: web::Data<Services>,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = user else {
+        return Ok(html(StatusCode::OK, cart::guest_page(&ctx)));
+    };
     render(
         &user.ctx,
         &services,

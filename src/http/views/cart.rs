@@ -28,6 +28,25 @@ pub fn page(ctx: &Ctx, view: &CartPage) -> Markup {
     )
 }
 
+/// A visitor's cart: kept in this browser, so app.js renders it into `#guest-cart` with the
+/// server's current prices and stock. Without JavaScript it stays empty and says how to sign in.
+pub fn guest_page(ctx: &Ctx) -> Markup {
+    layout::page(
+        ctx,
+        "Cart",
+        html! {
+            h1 { "Your cart" }
+            section #guest-cart .card aria-live="polite" {
+                p.empty-state { "Your cart is empty. " a href="/" { "Browse the catalog" } "." }
+                p.muted {
+                    a href="/login?next=%2Fcart" { "Log in" } " or " a href="/register?next=%2Fcart" { "register" }
+                    " to check out."
+                }
+            }
+        },
+    )
+}
+
 /// The part htmx replaces after every cart action.
 pub fn section(ctx: &Ctx, view: &CartPage) -> Markup {
     let cart = view.cart;

@@ -7,6 +7,9 @@ use super::{layout, Ctx, Errors};
 use crate::domain::catalog::Product;
 use crate::store::CategoryWithCount;
 
+/// The page sizes offered; the first is the default.
+pub const PAGE_SIZES: [&str; 3] = ["12", "24", "48"];
+
 pub struct CatalogView<'a> {
     /// The query parameters as given (empty values dropped), to refill the form and links.
     pub params: &'a [(String, String)],
@@ -83,6 +86,19 @@ fn filters(view: &CatalogView) -> Markup {
                 label for="f-in_stock" { "In stock only" }
             }
             div.field {
+                label for="f-page_size" { "Per page" }
+                @let current = view.param("page_size");
+                select #f-page_size name="page_size" {
+                    @for size in PAGE_SIZES {
+                        option value=(size) selected[current == size] { (size) }
+                    }
+                    @if !current.is_empty() && !PAGE_SIZES.contains(&current) {
+                        option value=(current) selected { (current) }
+                    }
+                }
+                (error("page_size"))
+            }
+            div.field {
                 label for="f-ordering" { "Sort by" }
                 select #f-ordering name="ordering" {
                     @for (value, label) in [("id", "Oldest first"), ("-created_at", "Newest first"), ("price", "Price: low to high"), ("-price", "Price: high to low"), ("name", "Name")] {
@@ -136,10 +152,14 @@ fn stock_label(product: &Product) -> Markup {
 }
 
 /// "Add to cart": a plain POST form; htmx posts it in the background and updates the badge.
+/// A visitor's form has no htmx: app.js keeps the line in the browser (the guest cart), and
+/// without JavaScript the post leads to the login page.
 fn add_to_cart(ctx: &Ctx, product: &Product, with_quantity: bool) -> Markup {
     let qty_id = format!("qty-{}", product.id);
+    let signed_in = ctx.user.is_some();
     html! {
-        form.add-to-cart method="post" action="/cart/items" hx-post="/cart/items" hx-swap="none" {
+        form.add-to-cart method="post" action="/cart/items" hx-post=[signed_in.then_some("/cart/items")]
+            hx-swap=[signed_in.then_some("none")] data-product-name=(product.name) {
             (csrf(ctx))
             input type="hidden" name="product_id" value=(product.id);
             input type="hidden" name="next" value=(ctx.path);
@@ -162,7 +182,7 @@ pub fn product(ctx: &Ctx, product: &Product, category: &str) -> Markup {
         ctx,
         &product.name,
         html! {
-            nav.breadcrumb aria-label="Breadcrumb" { a href="/" { "Catalog" } " / " (category) }
+            nav.breadcrumb aria-label="Breadcrumb" { a href="/" data-catalog-link { "Catalog" } " / " (category) }
             article.card.product-detail .out-of-stock[product.stock == 0] data-product-id=(product.id) {
                 h1 { (product.name) }
                 p.price.large { (money(product.price)) }

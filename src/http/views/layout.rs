@@ -21,10 +21,12 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                 link rel="icon" type="image/svg+xml" href=(assets::url("icons/favicon.svg"));
                 link rel="stylesheet" href=(assets::url("app.css"));
                 script src=(assets::url("htmx.min.js")) defer {}
+                script src=(assets::url("storage.js")) defer {}
                 script src=(assets::url("app.js")) defer {}
             }
             body hx-headers=(headers)
                 data-live=[ctx.user.as_ref().map(|_| "on")]
+                data-guest=[ctx.user.is_none().then_some("on")]
                 data-last-event-id=(ctx.last_event_id) {
                 a.skip-link href="#main" { "Skip to content" }
                 (nav(ctx))
@@ -73,15 +75,18 @@ fn nav(ctx: &Ctx) -> Markup {
         } else {
             current.starts_with(href)
         };
-        html! { a href=(href) aria-current=[active.then_some("page")] { (label) } }
+        // app.js points the catalog link at the filters this browser used last.
+        let catalog = (href == "/").then_some("");
+        html! { a href=(href) aria-current=[active.then_some("page")] data-catalog-link=[catalog] { (label) } }
     };
+    let cart_active = current.starts_with("/cart").then_some("page");
     html! {
         header.topbar {
-            a.brand href="/" { span.brand-mark {} "OrderStream" }
+            a.brand href="/" data-catalog-link { span.brand-mark {} "OrderStream" }
             nav.nav aria-label="Main" {
                 (link("/", "Catalog"))
                 @if let Some(user) = &ctx.user {
-                    a href="/cart" aria-current=[current.starts_with("/cart").then_some("page")] {
+                    a href="/cart" aria-current=[cart_active] {
                         (icons::cart()) " Cart " (cart_badge(ctx.cart_count, false))
                     }
                     (link("/orders", "Orders"))
@@ -97,6 +102,10 @@ fn nav(ctx: &Ctx) -> Markup {
                         button.link type="submit" { "Log out" }
                     }
                 } @else {
+                    // A visitor's cart lives in this browser (app.js fills in the count).
+                    a href="/cart" aria-current=[cart_active] {
+                        (icons::cart()) " Cart " (cart_badge(0, false))
+                    }
                     (link("/login", "Log in"))
                     a.button.small href="/register" { "Register" }
                 }

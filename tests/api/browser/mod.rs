@@ -6,6 +6,7 @@ mod access;
 mod cdp;
 mod http;
 mod live;
+mod local_state;
 mod page;
 mod pages;
 mod proxy;

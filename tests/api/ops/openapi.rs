@@ -132,6 +132,10 @@ async fn every_operation_has_an_id_responses_schemas_and_the_right_security() {
             responses.keys().any(|s| s.starts_with('2') || s == "101"),
             "{name}: no success response"
         );
+        assert!(
+            responses.contains_key("414"),
+            "{name}: the URI limit applies everywhere"
+        );
         let security = op
             .get("security")
             .and_then(|s| s.as_array())

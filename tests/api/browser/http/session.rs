@@ -153,7 +153,7 @@ async fn signed_out_visitors_are_sent_to_log_in_and_only_same_site_next_is_follo
     for (path, next) in [
         ("/orders", "%2Forders"),
         ("/admin/", "%2Fadmin"),
-        ("/cart", "%2Fcart"),
+        ("/notifications", "%2Fnotifications"),
         ("/orders/1?x=1", "%2Forders%2F1%3Fx%3D1"),
     ] {
         let answer = browser.get(path).await;
