@@ -260,6 +260,10 @@ impl Application {
                 .wrap(crate::http::normalize_path())
                 .wrap(crate::http::security_headers())
                 .wrap(from_fn(crate::http::request_id::assign))
+                .wrap(crate::http::cached_reads::CachedReads::new(
+                    services.catalog.clone(),
+                    &metrics,
+                ))
                 .configure(crate::http::configure)
         })
         .workers(workers)

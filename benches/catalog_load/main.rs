@@ -6,9 +6,14 @@
 //!
 //!     cargo bench --bench catalog_load
 //!     BENCH_PRODUCTS=1000000 BENCH_SECONDS=10 cargo bench --bench catalog_load
+//!
+//! `BENCH_CACHE=redis` (with `--features redis`) runs the same against a throwaway
+//! `redis-server` as the shared cache; `BENCH_CACHE=redis-only` also turns the in-process cache
+//! off (capacity 0), so every hit is read from Redis.
 mod baseline;
 #[path = "../common/mod.rs"]
 mod common;
+mod redis;
 mod wrk;
 
 use baseline::Baseline;
@@ -74,9 +79,25 @@ fn main() {
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     common::raise_fd_limit();
+    let cache_mode = std::env::var("BENCH_CACHE").unwrap_or_else(|_| "moka".into());
+    let redis = match cache_mode.as_str() {
+        "moka" => None,
+        "redis" | "redis-only" => {
+            common::require_tool("redis-server", "apt-get install -y redis-server");
+            Some(redis::RedisServer::start())
+        }
+        other => panic!("BENCH_CACHE={other:?}: use moka, redis or redis-only"),
+    };
+    let mut server_env: Vec<(&str, String)> = Vec::new();
+    if let Some(redis) = &redis {
+        server_env.push(("ORDERSTREAM_REDIS_URL", redis.url()));
+    }
+    if cache_mode == "redis-only" {
+        server_env.push(("ORDERSTREAM_CACHE_CAPACITY_MB", "0".into()));
+    }
     let data = DataDir::new("orderstream-bench-catalog-");
     println!(
-        "catalog_load: {products} products, {seconds} s per run, wrk -t{} -c{}, server workers 2, data {}",
+        "catalog_load: {products} products, cache {cache_mode}, {seconds} s per run, wrk -t{} -c{}, server workers 2, data {}",
         wrk.threads,
         wrk.connections,
         data.path().display()
@@ -86,7 +107,7 @@ fn main() {
     let (seed_time, seed_printed) = seed(data.path(), products);
     let mut ready = Vec::new();
     for i in 0..restarts {
-        let mut server = Server::start(data.path(), &[]);
+        let mut server = Server::start(data.path(), &server_env);
         let label = if i == 0 {
             "start 1 (first after seeding)".to_owned()
         } else {
@@ -95,13 +116,13 @@ fn main() {
         ready.push((label, server.ready_after));
         if i + 1 == restarts {
             server.kill();
-            let server = Server::start(data.path(), &[]);
+            let server = Server::start(data.path(), &server_env);
             ready.push(("start after SIGKILL".into(), server.ready_after));
         } else {
             server.stop();
         }
     }
-    let server = Server::start(data.path(), &[]);
+    let server = Server::start(data.path(), &server_env);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -201,6 +222,14 @@ fn main() {
         .collect();
     let rss_kib = server.rss_kib();
     drop(server);
+    if let Some(redis) = &redis {
+        let keys = redis.keys();
+        assert!(
+            keys > 0,
+            "Redis holds no keys: build the server with `--features redis`"
+        );
+        println!("Redis held {keys} keys after the runs");
+    }
 
     let row = |name: &str, r: &WrkResult, conns: u32, body: usize, ceiling: Option<&WrkResult>| {
         vec![

@@ -76,6 +76,21 @@ impl Cache {
         self.local.put(key, value);
     }
 
+    /// The in-process layer only, for the exact-URL answers (they are cheap to recompute and
+    /// would double the shared cache's traffic). Counts a hit when found; a miss is counted by
+    /// the lookup that follows it.
+    pub fn get_local(&self, key: &str) -> Option<Bytes> {
+        let found = self.local.get(key);
+        if found.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    pub fn put_local(&self, key: &str, value: Bytes) {
+        self.local.put(key, value);
+    }
+
     pub async fn health(&self) -> CacheHealth {
         #[cfg(feature = "redis")]
         if let Some(remote) = &self.remote {

@@ -158,6 +158,43 @@ impl Metrics {
     }
 }
 
+/// The request counter and latency histogram of one route's `GET … 200`, looked up once, for
+/// the URL-cache fast path that answers without routing.
+#[derive(Clone)]
+pub struct RouteOk {
+    requests: Counter,
+    latency: Histogram,
+}
+
+impl RouteOk {
+    pub fn record(&self, started: Instant) {
+        self.latency.observe(started.elapsed().as_secs_f64());
+        self.requests.inc();
+    }
+}
+
+impl Metrics {
+    pub fn route_ok(&self, route: &str) -> RouteOk {
+        RouteOk {
+            requests: self
+                .requests
+                .get_or_create(&RequestLabels {
+                    method: "GET",
+                    route: route.to_owned(),
+                    status: 200,
+                })
+                .clone(),
+            latency: self
+                .latency
+                .get_or_create(&RouteLabels {
+                    method: "GET",
+                    route: route.to_owned(),
+                })
+                .clone(),
+        }
+    }
+}
+
 /// Method as a label: the standard ones by name, anything else as `OTHER` (bounded cardinality).
 fn method_label(method: &Method) -> &'static str {
     const KNOWN: [&str; 9] = [

@@ -1,6 +1,7 @@
 //! Routes: JSON API, live endpoints, pages and assets. Handlers parse, call a service, render.
 pub mod api;
 pub mod assets;
+pub mod cached_reads;
 pub mod extract;
 pub mod live;
 pub mod metrics;
@@ -20,15 +21,21 @@ pub fn normalize_path() -> NormalizePath {
     NormalizePath::trim()
 }
 
+/// On every response (lower-case names, so the fast path can use them as static header names).
+pub const SECURITY_HEADERS: [(&str, &str); 4] = [
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+    (
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+];
+
 pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add(("X-Frame-Options", "DENY"))
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ))
+    SECURITY_HEADERS
+        .into_iter()
+        .fold(DefaultHeaders::new(), |headers, pair| headers.add(pair))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

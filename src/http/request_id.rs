@@ -2,7 +2,7 @@
 //! fresh one), and everything logged while handling the request is inside a span naming it.
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::HttpMessage;
 use std::time::Instant;
@@ -26,7 +26,7 @@ fn sane(raw: &str) -> bool {
 }
 
 /// At most 200 bytes of a path in logs (a long one is cut at a character boundary, marked `…`).
-fn loggable(path: &str) -> std::borrow::Cow<'_, str> {
+pub fn loggable(path: &str) -> std::borrow::Cow<'_, str> {
     const MAX: usize = 200;
     if path.len() <= MAX {
         return path.into();
@@ -39,21 +39,31 @@ fn loggable(path: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn generate() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes: [u8; 12] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut id = String::with_capacity(24);
+    for b in bytes {
+        id.push(HEX[usize::from(b >> 4)] as char);
+        id.push(HEX[usize::from(b & 0xf)] as char);
+    }
+    id
+}
+
+/// The id for a request with these headers: the caller's own when it is sane, else a fresh one.
+pub fn choose(headers: &HeaderMap) -> String {
+    headers
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| sane(v))
+        .map(str::to_owned)
+        .unwrap_or_else(generate)
 }
 
 pub async fn assign(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = req
-        .headers()
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| sane(v))
-        .map(str::to_owned)
-        .unwrap_or_else(generate);
+    let id = choose(req.headers());
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!(
         "request",
@@ -91,6 +101,8 @@ mod tests {
         assert!(!sane("evil\nline"));
         assert!(!sane("spaces are out"));
         assert_eq!(generate().len(), 24);
+        assert!(generate().bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(generate(), generate());
         assert_eq!(loggable("/api/x/"), "/api/x/");
         assert_eq!(loggable(&"é".repeat(300)).chars().count(), 101);
     }

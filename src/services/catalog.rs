@@ -30,6 +30,10 @@ impl CacheStatus {
     }
 }
 
+/// See [`Catalog::url_key`].
+#[derive(Debug, Clone)]
+pub struct UrlKey(String);
+
 #[derive(Clone)]
 pub struct Catalog {
     store: Store,
@@ -74,6 +78,27 @@ impl Catalog {
         let bytes = blocking(move || compute(store)).await?;
         self.cache.put(&key, bytes.clone()).await;
         Ok((bytes, CacheStatus::Miss))
+    }
+
+    /// The key under which the answer to one exact request URL (scheme, host, path and raw
+    /// query) is remembered. It carries the generation read now, before any handler runs, so
+    /// the answer is filed under a generation no newer than the data it was computed from, as
+    /// in `cached`.
+    pub fn url_key(&self, scheme: &str, host: &str, path: &str, query: &str) -> UrlKey {
+        UrlKey(format!(
+            "{}:url:{scheme}://{host}{path}?{query}",
+            self.store.catalog_generation()
+        ))
+    }
+
+    /// A remembered answer for `key`: the serialized bytes, with no parsing, store read or
+    /// serialization.
+    pub fn url_answer(&self, key: &UrlKey) -> Option<Bytes> {
+        self.cache.get_local(&key.0)
+    }
+
+    pub fn remember_url_answer(&self, key: &UrlKey, body: Bytes) {
+        self.cache.put_local(&key.0, body);
     }
 
     pub async fn product_list_json(

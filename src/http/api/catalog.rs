@@ -6,11 +6,17 @@ use crate::domain::catalog::{Ordering, ProductFilter};
 use crate::domain::money::Money;
 use crate::error::AppError;
 use crate::http::extract::{absolute_path, query_value};
-use crate::services::catalog::CacheStatus;
+use crate::services::catalog::{CacheStatus, Catalog};
 use crate::services::json::PageLinks;
 
-/// Serialized bytes as a JSON response, marked with where they came from.
-pub fn cached_json((body, status): (Bytes, CacheStatus)) -> HttpResponse {
+/// Serialized bytes as a JSON response, marked with where they came from; also remembered for
+/// the request's exact URL (see `http::cached_reads`).
+pub fn cached_json(
+    req: &HttpRequest,
+    catalog: &Catalog,
+    (body, status): (Bytes, CacheStatus),
+) -> HttpResponse {
+    crate::http::cached_reads::remember_answer(req, catalog, &body);
     HttpResponse::Ok()
         .content_type("application/json")
         .insert_header(("X-Cache", status.as_str()))

@@ -81,6 +81,8 @@ pub async fn list(
     let page = page_request(&pairs)?;
     let links = page_links(&req, "/api/categories/", &pairs);
     Ok(cached_json(
+        &req,
+        &services.catalog,
         services.catalog.category_list_json(page, links).await?,
     ))
 }
@@ -97,11 +99,16 @@ pub async fn list(
     ),
 )]
 pub async fn detail(
+    req: HttpRequest,
     services: web::Data<Services>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: CategoryId = path_id(&id)?;
-    Ok(cached_json(services.catalog.category_json(id).await?))
+    Ok(cached_json(
+        &req,
+        &services.catalog,
+        services.catalog.category_json(id).await?,
+    ))
 }
 
 #[utoipa::path(

@@ -144,6 +144,8 @@ pub async fn list(
     let page = page_request(&pairs)?;
     let links = page_links(&req, "/api/products/", &pairs);
     Ok(cached_json(
+        &req,
+        &services.catalog,
         services
             .catalog
             .product_list_json(filter, page, links)
@@ -163,11 +165,16 @@ pub async fn list(
     ),
 )]
 pub async fn detail(
+    req: HttpRequest,
     services: web::Data<Services>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: ProductId = path_id(&id)?;
-    Ok(cached_json(services.catalog.product_json(id).await?))
+    Ok(cached_json(
+        &req,
+        &services.catalog,
+        services.catalog.product_json(id).await?,
+    ))
 }
 
 #[utoipa::path(

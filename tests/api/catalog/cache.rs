@@ -220,3 +220,79 @@ async fn errors_are_not_cached_as_answers() {
         "Second"
     );
 }
+
+/// A GET with extra headers: status, headers and body.
+async fn get_with(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut request = app.client.get(app.url(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("GET");
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    (status, headers, response.json().await.expect("JSON body"))
+}
+
+/// The third read of a URL is answered in front of the router from the bytes remembered for
+/// that exact URL: it must look exactly like an answer of the full stack, and an answer for
+/// one host or scheme must never be served for another (the links name them).
+#[tokio::test]
+async fn url_cache_answers_exactly_like_the_full_stack() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let cat = app.create_category(&admin, "Fast").await;
+    for name in ["One", "Two"] {
+        app.create_product(&admin, name, "5.00", 3, cat).await;
+    }
+    let path = "/api/products/?page_size=1&in_stock=true";
+    let (_, miss, first) = get_with(&app, path, &[]).await;
+    let (_, canonical_hit, second) = get_with(&app, path, &[]).await;
+    let (status, url_hit, third) = get_with(&app, path, &[("x-request-id", "caller-7")]).await;
+    assert_eq!(status, 200);
+    assert_eq!((&first, &second), (&third, &third));
+    assert_eq!(miss["x-cache"], "MISS");
+    assert_eq!(canonical_hit["x-cache"], "HIT");
+    for (name, value) in canonical_hit.iter() {
+        if !["x-request-id", "date", "content-length"].contains(&name.as_str()) {
+            assert_eq!(url_hit.get(name), Some(value), "header {name}");
+        }
+    }
+    assert_eq!(url_hit.len(), canonical_hit.len(), "{url_hit:?}");
+    assert_eq!(url_hit["x-request-id"], "caller-7");
+    let (_, fresh_id, _) = get_with(&app, path, &[]).await;
+    let fresh_id = fresh_id["x-request-id"].to_str().unwrap().to_owned();
+    assert!(fresh_id.len() == 24 && fresh_id != canonical_hit["x-request-id"]);
+
+    // Host and scheme are part of the answer (absolute links), so part of the key.
+    let next = |body: &Value| body["next"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        let (_, _, shop) = get_with(&app, path, &[("host", "shop.example")]).await;
+        assert!(
+            next(&shop).starts_with("http://shop.example/api/products/?"),
+            "{shop}"
+        );
+        let (_, _, secure) = get_with(&app, path, &[("x-forwarded-proto", "https")]).await;
+        assert!(next(&secure).starts_with("https://"), "{secure}");
+        assert!(
+            next(&third).starts_with(&app.url("/api/products/?")),
+            "{third}"
+        );
+    }
+
+    // A write moves the generation: the remembered answer is never served again.
+    let id = ids(&third)[0];
+    let response = app
+        .patch(
+            &format!("/api/products/{id}/"),
+            Some(&admin.access),
+            json!({"stock": 0}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let (_, after, body) = get_with(&app, path, &[]).await;
+    assert_eq!(after["x-cache"], "MISS");
+    assert_ne!(ids(&body), [id], "out of stock now: {body}");
+}
