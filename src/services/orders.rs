@@ -10,7 +10,7 @@ use crate::domain::order::{Order, OrderStatus};
 use crate::domain::user::User;
 use crate::domain::ValidationError;
 use crate::error::AppError;
-use crate::store::{OrderFilter, OrderPage, PlacedOrder, Store};
+use crate::store::{OrderFilter, OrderPage, OrderRequest, PlacedOrder, Store};
 
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
@@ -51,14 +51,25 @@ impl Orders {
         user: UserId,
         idempotency_key: Option<String>,
     ) -> Result<PlacedOrder, AppError> {
-        let (store, hub) = (self.store.clone(), self.hub.clone());
-        let placed = blocking(move || {
-            let publish = |event: &crate::domain::event::OrderEvent| {
-                hub.do_send(Publish(Arc::new(event.clone())))
-            };
-            Ok(store.place_order(user, idempotency_key.as_deref(), now(), publish)?)
-        })
-        .await?;
+        let hub = self.hub.clone();
+        let request = OrderRequest {
+            user,
+            idempotency: idempotency_key,
+            now: now(),
+        };
+        let queued = self.store.queue_order(
+            request,
+            Box::new(move |event| hub.do_send(Publish(Arc::new(event.clone())))),
+        );
+        if queued.start_drainer {
+            // Not awaited: under load the drainer goes on placing others' orders after ours.
+            let store = self.store.clone();
+            actix_web::rt::task::spawn_blocking(move || store.drain_order_queue());
+        }
+        let placed = queued
+            .answer
+            .await
+            .map_err(|_| AppError::internal("the order batch ended without an answer"))??;
         self.store.durable().await?;
         Ok(placed)
     }

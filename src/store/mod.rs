@@ -6,6 +6,7 @@ mod codec;
 mod durability;
 mod error;
 mod events;
+mod order_queue;
 mod orders;
 mod tokens;
 mod users;
@@ -17,7 +18,8 @@ use std::sync::{Arc, Mutex};
 pub use catalog::{CatalogPage, CategoryWithCount};
 pub use error::{Shortage, StoreError};
 pub use events::EventPage;
-pub use orders::{OrderFilter, OrderPage, PlacedOrder};
+pub use order_queue::Publisher;
+pub use orders::{OrderFilter, OrderPage, OrderRequest, PlacedOrder};
 pub use tokens::{RefreshOutcome, RefreshRecord};
 
 use catalog_index::CatalogIndex;
@@ -60,6 +62,8 @@ struct Inner {
     /// Serializes event-producing commits with their hand-off, so publish order = id order.
     event_log: Mutex<()>,
     group_commit: GroupCommit,
+    /// Orders waiting to be placed by the next batch (see `order_queue`).
+    order_queue: Mutex<order_queue::OrderQueue>,
 }
 
 const META_CATALOG_GENERATION: &[u8] = b"catalog_generation";
@@ -119,6 +123,7 @@ impl Store {
                 catalog_write: Mutex::new(()),
                 event_log: Mutex::new(()),
                 group_commit,
+                order_queue: Mutex::default(),
             }),
         })
     }

@@ -1,7 +1,7 @@
 //! Orders: placed from the cart in one transaction (stock, order, cart, event, idempotency key),
 //! and moved through their statuses with the event written alongside.
 use serde::{Deserialize, Serialize};
-use sled::transaction::ConflictableTransactionError as Abortable;
+use sled::transaction::{ConflictableTransactionError as Abortable, TransactionalTree};
 use sled::Transactional;
 use time::OffsetDateTime;
 
@@ -51,20 +51,179 @@ fn idempotency_key(user: UserId, key: &str) -> Vec<u8> {
     out
 }
 
-impl Store {
-    /// Places the user's cart as an order, or returns the order an earlier request with the
-    /// same idempotency key placed. `publish` runs after commit while the event log is still
-    /// held, so events reach the hub in id order.
-    pub fn place_order(
+/// One order to place from a user's cart.
+#[derive(Debug, Clone)]
+pub struct OrderRequest {
+    pub user: UserId,
+    pub idempotency: Option<String>,
+    pub now: OffsetDateTime,
+}
+
+/// Stock levels an order batch changed, to mirror into the catalog index.
+pub(super) type Touched = Vec<(ProductId, u32)>;
+
+/// What a batch transaction decided: an outcome per request, in request order.
+pub(super) struct BatchOutcome {
+    pub outcomes: Vec<Result<PlacedOrder, StoreError>>,
+    pub touched: Touched,
+    pub generation: Option<u64>,
+}
+
+/// The trees an order placement writes, inside one transaction.
+struct OrderTx<'a> {
+    meta: &'a TransactionalTree,
+    products: &'a TransactionalTree,
+    rows: &'a TransactionalTree,
+    carts: &'a TransactionalTree,
+    orders: &'a TransactionalTree,
+    user_orders: &'a TransactionalTree,
+    events: &'a TransactionalTree,
+    user_events: &'a TransactionalTree,
+    keys: &'a TransactionalTree,
+}
+
+impl OrderTx<'_> {
+    /// Places one order. A refusal (`Abort`) happens before anything is written, so the batch
+    /// can go on without it; reads see the writes of the orders placed before it in the batch.
+    fn place(
         &self,
-        user: UserId,
-        idempotency: Option<&str>,
+        request: &OrderRequest,
+        touched: &mut Touched,
+    ) -> Result<PlacedOrder, Abortable<StoreError>> {
+        let (user, now) = (request.user, request.now);
+        let cart: Cart = match self.carts.get(user.to_key())? {
+            Some(raw) => codec::decode(&raw).map_err(Abortable::Abort)?,
+            None => Cart::default(),
+        };
+        let key = request
+            .idempotency
+            .as_deref()
+            .map(|k| idempotency_key(user, k));
+        if let Some(key) = &key {
+            if let Some(earlier) = self.replay(key, &cart, now)? {
+                return Ok(earlier);
+            }
+        }
+        if cart.is_empty() {
+            return Err(Abortable::Abort(StoreError::EmptyCart));
+        }
+        let mut products = Vec::with_capacity(cart.lines.len());
+        let mut shortages = Vec::new();
+        for line in &cart.lines {
+            let wanted = line.quantity.get();
+            match get_product(self.products, line.product_id)? {
+                Some(product) if product.stock >= wanted => products.push((product, wanted)),
+                Some(product) => shortages.push(Shortage {
+                    product_id: product.id,
+                    requested: wanted,
+                    available: product.stock,
+                    name: product.name,
+                }),
+                None => shortages.push(Shortage {
+                    product_id: line.product_id,
+                    name: format!("product {}", line.product_id),
+                    requested: wanted,
+                    available: 0,
+                }),
+            }
+        }
+        if !shortages.is_empty() {
+            return Err(Abortable::Abort(StoreError::InsufficientStock(shortages)));
+        }
+        // Everything is checked: from here on nothing refuses.
+        let mut items = Vec::with_capacity(products.len());
+        for (mut product, wanted) in products {
+            product.stock -= wanted;
+            product.updated_at = now;
+            put_product(self.products, self.rows, &product)?;
+            touched.push((product.id, product.stock));
+            items.push(OrderItem {
+                product_id: product.id,
+                name: product.name,
+                unit_price: product.price,
+                quantity: wanted,
+            });
+        }
+        let id = OrderId::new(next_id(self.meta, "order")?);
+        let order = Order {
+            id,
+            user_id: user,
+            status: OrderStatus::Pending,
+            items,
+            history: vec![StatusChange {
+                status: OrderStatus::Pending,
+                at: now,
+            }],
+            created_at: now,
+            updated_at: now,
+        };
+        self.orders.insert(&id.to_key(), codec::encode(&order))?;
+        self.user_orders
+            .insert(&codec::pair_key(user.get(), id.get()), &[])?;
+        self.carts.remove(&user.to_key())?;
+        if let Some(key) = &key {
+            let record = IdempotencyRecord {
+                order_id: id,
+                fingerprint: cart.fingerprint(),
+                created_at: now.unix_timestamp(),
+            };
+            self.keys.insert(key.as_slice(), codec::encode(&record))?;
+        }
+        let draft = EventDraft {
+            kind: EventKind::OrderCreated,
+            user_id: user,
+            order_id: id,
+            status: OrderStatus::Pending,
+            previous: None,
+            at: now,
+        };
+        let event = append_event(self.meta, self.events, self.user_events, &draft)?;
+        Ok(PlacedOrder {
+            order,
+            created: true,
+            event: Some(event),
+        })
+    }
+
+    /// The order an earlier request with this key placed, if the key is still fresh.
+    fn replay(
+        &self,
+        key: &[u8],
+        cart: &Cart,
         now: OffsetDateTime,
-        publish: impl FnOnce(&OrderEvent),
-    ) -> Result<PlacedOrder, StoreError> {
+    ) -> Result<Option<PlacedOrder>, Abortable<StoreError>> {
+        let Some(raw) = self.keys.get(key)? else {
+            return Ok(None);
+        };
+        let record: IdempotencyRecord = codec::decode(&raw).map_err(Abortable::Abort)?;
+        if now.unix_timestamp() - record.created_at >= IDEMPOTENCY_TTL_SECONDS {
+            return Ok(None);
+        }
+        if !cart.is_empty() && cart.fingerprint() != record.fingerprint {
+            return Err(Abortable::Abort(StoreError::IdempotencyMismatch));
+        }
+        let raw = self
+            .orders
+            .get(record.order_id.to_key())?
+            .ok_or(Abortable::Abort(StoreError::NotFound))?;
+        Ok(Some(PlacedOrder {
+            order: codec::decode(&raw).map_err(Abortable::Abort)?,
+            created: false,
+            event: None,
+        }))
+    }
+}
+
+impl Store {
+    /// Places a batch of orders in ONE transaction (the caller holds the catalog and event-log
+    /// locks). Each order is all-or-nothing on its own: a refused one (empty cart, short stock,
+    /// idempotency mismatch) writes nothing and the others still commit. A storage failure fails
+    /// the whole batch.
+    pub(super) fn place_orders_locked(
+        &self,
+        requests: &[&OrderRequest],
+    ) -> Result<BatchOutcome, StoreError> {
         let t = &self.inner.trees;
-        let _catalog = lock(&self.inner.catalog_write);
-        let _log = lock(&self.inner.event_log);
         let trees = (
             &t.meta,
             &t.products,
@@ -78,126 +237,41 @@ impl Store {
         );
         let result = trees.transaction(
             |(meta, products, rows, carts, orders, user_orders, events, user_events, keys)| {
-                let cart: Cart = match carts.get(user.to_key())? {
-                    Some(raw) => codec::decode(&raw).map_err(Abortable::Abort)?,
-                    None => Cart::default(),
+                let tx = OrderTx {
+                    meta,
+                    products,
+                    rows,
+                    carts,
+                    orders,
+                    user_orders,
+                    events,
+                    user_events,
+                    keys,
                 };
-                let key = idempotency.map(|k| idempotency_key(user, k));
-                if let Some(key) = &key {
-                    if let Some(raw) = keys.get(key)? {
-                        let record: IdempotencyRecord =
-                            codec::decode(&raw).map_err(Abortable::Abort)?;
-                        if now.unix_timestamp() - record.created_at < IDEMPOTENCY_TTL_SECONDS {
-                            if !cart.is_empty() && cart.fingerprint() != record.fingerprint {
-                                return Err(Abortable::Abort(StoreError::IdempotencyMismatch));
-                            }
-                            let raw = orders
-                                .get(record.order_id.to_key())?
-                                .ok_or(Abortable::Abort(StoreError::NotFound))?;
-                            let order = codec::decode(&raw).map_err(Abortable::Abort)?;
-                            return Ok((
-                                PlacedOrder {
-                                    order,
-                                    created: false,
-                                    event: None,
-                                },
-                                Vec::new(),
-                                None,
-                            ));
-                        }
-                    }
-                }
-                if cart.is_empty() {
-                    return Err(Abortable::Abort(StoreError::EmptyCart));
-                }
-                let mut items = Vec::with_capacity(cart.lines.len());
-                let mut shortages = Vec::new();
-                let mut touched = Vec::with_capacity(cart.lines.len());
-                for line in &cart.lines {
-                    let wanted = line.quantity.get();
-                    let Some(mut product) = get_product(products, line.product_id)? else {
-                        shortages.push(Shortage {
-                            product_id: line.product_id,
-                            name: format!("product {}", line.product_id),
-                            requested: wanted,
-                            available: 0,
-                        });
-                        continue;
-                    };
-                    if product.stock < wanted {
-                        shortages.push(Shortage {
-                            product_id: product.id,
-                            name: product.name,
-                            requested: wanted,
-                            available: product.stock,
-                        });
-                        continue;
-                    }
-                    product.stock -= wanted;
-                    product.updated_at = now;
-                    put_product(products, rows, &product)?;
-                    items.push(OrderItem {
-                        product_id: product.id,
-                        name: product.name.clone(),
-                        unit_price: product.price,
-                        quantity: wanted,
+                let mut touched = Vec::new();
+                let mut outcomes = Vec::with_capacity(requests.len());
+                for request in requests {
+                    outcomes.push(match tx.place(request, &mut touched) {
+                        Ok(placed) => Ok(placed),
+                        Err(Abortable::Abort(refused)) => Err(refused),
+                        Err(Abortable::Conflict) => return Err(Abortable::Conflict),
+                        Err(Abortable::Storage(e)) => return Err(Abortable::Storage(e)),
                     });
-                    touched.push((product.id, product.stock));
                 }
-                if !shortages.is_empty() {
-                    return Err(Abortable::Abort(StoreError::InsufficientStock(shortages)));
-                }
-                let id = OrderId::new(next_id(meta, "order")?);
-                let order = Order {
-                    id,
-                    user_id: user,
-                    status: OrderStatus::Pending,
-                    items,
-                    history: vec![StatusChange {
-                        status: OrderStatus::Pending,
-                        at: now,
-                    }],
-                    created_at: now,
-                    updated_at: now,
+                let created = outcomes.iter().any(|o| o.as_ref().is_ok_and(|p| p.created));
+                let generation = if created {
+                    Some(bump_generation(meta)?)
+                } else {
+                    None
                 };
-                orders.insert(&id.to_key(), codec::encode(&order))?;
-                user_orders.insert(&codec::pair_key(user.get(), id.get()), &[])?;
-                carts.remove(&user.to_key())?;
-                if let Some(key) = &key {
-                    let record = IdempotencyRecord {
-                        order_id: id,
-                        fingerprint: cart.fingerprint(),
-                        created_at: now.unix_timestamp(),
-                    };
-                    keys.insert(key.as_slice(), codec::encode(&record))?;
-                }
-                let draft = EventDraft {
-                    kind: EventKind::OrderCreated,
-                    user_id: user,
-                    order_id: id,
-                    status: OrderStatus::Pending,
-                    previous: None,
-                    at: now,
-                };
-                let event = append_event(meta, events, user_events, &draft)?;
-                let generation = bump_generation(meta)?;
-                Ok((
-                    PlacedOrder {
-                        order,
-                        created: true,
-                        event: Some(event),
-                    },
+                Ok(BatchOutcome {
+                    outcomes,
                     touched,
-                    Some(generation),
-                ))
+                    generation,
+                })
             },
         );
-        let (placed, touched, generation) = result?;
-        self.apply_stock_to_index(&touched, generation);
-        if let Some(event) = &placed.event {
-            publish(event);
-        }
-        Ok(placed)
+        Ok(result?)
     }
 
     /// Moves an order to `next`; a cancellation puts its stock back. The event is written in
@@ -260,7 +334,11 @@ impl Store {
         Ok((order, event))
     }
 
-    fn apply_stock_to_index(&self, touched: &[(ProductId, u32)], generation: Option<u64>) {
+    pub(super) fn apply_stock_to_index(
+        &self,
+        touched: &[(ProductId, u32)],
+        generation: Option<u64>,
+    ) {
         for (product, stock) in touched {
             self.inner.catalog.set_stock(*product, *stock);
         }
