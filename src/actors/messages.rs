@@ -1,6 +1,6 @@
 use actix::prelude::*;
+use futures_channel::mpsc;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 use crate::domain::event::OrderEvent;
 use crate::domain::ids::{OrderId, UserId};
@@ -16,6 +16,8 @@ pub struct Publish(pub Arc<OrderEvent>);
 pub type ConnectionId = u64;
 
 /// Where a connection's events go: bounded, so a slow client cannot hold memory hostage.
+/// (futures' channel rather than tokio's: it allocates per waiting message, not a 32-slot block
+/// up front, which is most of a channel's cost on an idle connection.)
 pub type EventSink = mpsc::Sender<Arc<OrderEvent>>;
 
 /// Registers a live connection. Answered once the connection will receive every later event.

@@ -48,3 +48,53 @@ impl Handler<Publish> for UserSession {
             .retain(|_, sink| sink.try_send(msg.0.clone()).is_ok());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::{EventKind, OrderEvent};
+    use crate::domain::ids::{EventId, OrderId, UserId};
+    use crate::domain::order::OrderStatus;
+    use futures_util::StreamExt;
+    use std::sync::Arc;
+
+    fn event(id: u64) -> Publish {
+        Publish(Arc::new(OrderEvent {
+            id: EventId::new(id),
+            kind: EventKind::OrderStatus,
+            user_id: UserId::new(1),
+            order_id: OrderId::new(1),
+            status: OrderStatus::Shipped,
+            previous: Some(OrderStatus::Pending),
+            at: time::OffsetDateTime::now_utc(),
+        }))
+    }
+
+    /// A connection whose buffer is full is dropped (its stream ends; the client resumes by
+    /// replay) while the user's other connections keep receiving every event, in order.
+    #[actix_web::test]
+    async fn a_connection_that_falls_behind_is_dropped_and_the_others_keep_up() {
+        let session = UserSession::default().start();
+        let (slow, slow_events) = futures_channel::mpsc::channel(1);
+        let (fast, mut fast_events) = futures_channel::mpsc::channel(16);
+        session
+            .send(AddConnection { id: 1, sink: slow })
+            .await
+            .unwrap();
+        session
+            .send(AddConnection { id: 2, sink: fast })
+            .await
+            .unwrap();
+        for id in 1..=5 {
+            session.send(event(id)).await.unwrap();
+        }
+        let mut fast_ids = Vec::new();
+        for _ in 1..=5 {
+            fast_ids.push(fast_events.next().await.unwrap().id.get());
+        }
+        assert_eq!(fast_ids, [1, 2, 3, 4, 5]);
+        let slow_ids: Vec<u64> = slow_events.map(|e| e.id.get()).collect().await;
+        assert!(slow_ids.len() < 5, "{slow_ids:?}");
+        assert_eq!(slow_ids, (1..=slow_ids.len() as u64).collect::<Vec<_>>());
+    }
+}

@@ -65,10 +65,10 @@ pub async fn websocket(
     let mut feed = services.notifications.feed(&user.user, resume).await?;
     let (response, mut session, mut incoming) = actix_ws::handle(&req, body)
         .map_err(|e| AppError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
-    let (ping_every, timeout) = (live.ws_ping, live.ws_timeout);
+    let timeout = live.ws_timeout;
     let mut shutdown = live.shutdown.clone();
+    let mut heartbeat = live.heartbeat.subscribe();
     actix_web::rt::spawn(async move {
-        let mut ping = tokio::time::interval(ping_every);
         let mut last_heard = Instant::now();
         let reason = loop {
             tokio::select! {
@@ -91,7 +91,11 @@ pub async fn websocket(
                 },
                 // The server is stopping: 1012 tells the client to come back and resume.
                 _ = shutdown.wait_for(|stopping| *stopping) => break Some(actix_ws::CloseCode::Restart.into()),
-                _ = ping.tick() => {
+                beat = heartbeat.changed() => {
+                    // No more beats: the server is going away.
+                    if beat.is_err() {
+                        break Some(actix_ws::CloseCode::Restart.into());
+                    }
                     if last_heard.elapsed() > timeout {
                         break Some(actix_ws::CloseCode::Away.into());
                     }

@@ -1,7 +1,8 @@
 //! The event log as a notification list, and live subscriptions to it.
 use actix::Addr;
+use futures_channel::mpsc;
+use futures_util::StreamExt;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 use super::blocking;
 use crate::actors::messages::{
@@ -174,12 +175,13 @@ impl LiveFeed {
                 return Ok(Some(event));
             }
             if self.replaying {
-                let chunk = self.subscription.replay(self.last).await?;
+                // Boxed: an idle connection's task then does not carry the replay's state.
+                let chunk = Box::pin(self.subscription.replay(self.last)).await?;
                 self.replaying = !chunk.is_empty();
                 self.backlog.extend(chunk);
                 continue;
             }
-            match self.subscription.live.recv().await {
+            match self.subscription.live.next().await {
                 None => return Ok(None),
                 // Already sent during replay.
                 Some(event) if event.id <= self.last => continue,
