@@ -10,7 +10,9 @@
 //! Only answers a handler chose to remember (200s of public, user-independent reads) are here.
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use actix_web::http::header::{
+    HeaderName, HeaderValue, CONTENT_TYPE, FORWARDED, HOST, X_FORWARDED_HOST, X_FORWARDED_PROTO,
+};
 use actix_web::http::Method;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use bytes::Bytes;
@@ -50,6 +52,18 @@ fn route_of(path: &str) -> Option<usize> {
     }
     let id = rest.strip_suffix('/').unwrap_or(rest);
     (!id.is_empty() && !id.contains('/')).then_some(base + 1)
+}
+
+/// The host of a request that names no scheme and carries no forwarding header: for it
+/// `ConnectionInfo` resolves to `http://{Host}` (this server speaks no TLS itself), and building
+/// one costs more than the rest of the lookup. Any other request gets `ConnectionInfo`'s answer.
+fn plain_host(req: &ServiceRequest) -> Option<&str> {
+    let headers = req.headers();
+    let forwarded = [FORWARDED, X_FORWARDED_PROTO, X_FORWARDED_HOST];
+    if req.uri().scheme().is_some() || forwarded.iter().any(|name| headers.contains_key(name)) {
+        return None;
+    }
+    headers.get(HOST)?.to_str().ok()
 }
 
 /// Remembers a handler's answer under the URL key the fast path looked up, if it did.
@@ -118,10 +132,15 @@ where
             .then(|| route_of(req.path()))
             .flatten();
         if let Some(route) = route {
-            let key = {
-                let info = req.connection_info();
-                self.catalog
-                    .url_key(info.scheme(), info.host(), req.path(), req.query_string())
+            let key = match plain_host(&req) {
+                Some(host) => self
+                    .catalog
+                    .url_key("http", host, req.path(), req.query_string()),
+                None => {
+                    let info = req.connection_info();
+                    self.catalog
+                        .url_key(info.scheme(), info.host(), req.path(), req.query_string())
+                }
             };
             if let Some(body) = self.catalog.url_answer(&key) {
                 let response = answer(&req, body);
@@ -160,7 +179,7 @@ fn answer(req: &ServiceRequest, body: Bytes) -> HttpResponse {
             HeaderValue::from_static(value),
         );
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    if let Ok(value) = HeaderValue::try_from(id) {
         headers.insert(HeaderName::from_static(request_id::HEADER), value);
     }
     response

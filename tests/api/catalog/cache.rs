@@ -276,6 +276,11 @@ async fn url_cache_answers_exactly_like_the_full_stack() {
         );
         let (_, _, secure) = get_with(&app, path, &[("x-forwarded-proto", "https")]).await;
         assert!(next(&secure).starts_with("https://"), "{secure}");
+        let (_, _, proxied) = get_with(&app, path, &[("forwarded", "host=proxy.example")]).await;
+        assert!(
+            next(&proxied).starts_with("http://proxy.example/"),
+            "{proxied}"
+        );
         assert!(
             next(&third).starts_with(&app.url("/api/products/?")),
             "{third}"
