@@ -361,16 +361,38 @@ fn main() {
 
     let uncached_c1 = uncached.iter().find(|(c, _)| *c == 1).map(|(_, r)| r);
     let max_ready = ready.iter().map(|(_, d)| *d).max().unwrap_or_default();
+    // Each round measures a ceiling right before its cached page, so the two see the same
+    // background load; the verdict takes the median of these paired ratios. (The best round of
+    // each, as in the table above, swings by ±15 points from run to run on this machine.)
+    let paired = |cached: &[WrkResult], ceiling: &[WrkResult]| {
+        let ratios: Vec<f64> = cached
+            .iter()
+            .zip(ceiling)
+            .map(|(c, b)| 100.0 * c.rps() / b.rps())
+            .collect();
+        let mut sorted = ratios.clone();
+        sorted.sort_by(f64::total_cmp);
+        let mid = sorted.len() / 2;
+        let median = if sorted.len() % 2 == 0 {
+            (sorted[mid - 1] + sorted[mid]) / 2.0
+        } else {
+            sorted[mid]
+        };
+        let rounds: Vec<String> = ratios.iter().map(|r| format!("{r:.0}%")).collect();
+        (median, format!("median {median:.0}% (rounds {})", rounds.join(", ")))
+    };
+    let (median_a, shown_a) = paired(&as_, &bases);
+    let (median_b, shown_b) = paired(&bs, &base_bs);
     let mut targets = vec![
         vec![
             "(a) cached page 1 ≥ 70% of ceiling".into(),
-            format!("{:.0}%", 100.0 * a.rps() / base.rps()),
-            verdict(a.rps() >= 0.7 * base.rps()),
+            shown_a,
+            verdict(median_a >= 70.0),
         ],
         vec![
             "(b) cached filtered page ≥ 70% of ceiling".into(),
-            format!("{:.0}%", 100.0 * b.rps() / base_b.rps()),
-            verdict(b.rps() >= 0.7 * base_b.rps()),
+            shown_b,
+            verdict(median_b >= 70.0),
         ],
     ];
     if let Some(r) = uncached_c1 {
