@@ -379,7 +379,10 @@ fn main() {
             sorted[mid]
         };
         let rounds: Vec<String> = ratios.iter().map(|r| format!("{r:.0}%")).collect();
-        (median, format!("median {median:.0}% (rounds {})", rounds.join(", ")))
+        (
+            median,
+            format!("median {median:.0}% (rounds {})", rounds.join(", ")),
+        )
     };
     let (median_a, shown_a) = paired(&as_, &bases);
     let (median_b, shown_b) = paired(&bs, &base_bs);

@@ -1,5 +1,6 @@
-//! Orders: placed from the cart in one transaction (stock, order, cart, event, idempotency key),
-//! and moved through their statuses with the event written alongside.
+//! Orders: placed from the cart, each all-or-nothing (stock, order, cart, event, idempotency key),
+//! in batches of one transaction each (see `order_queue`), and moved through their statuses
+//! with the event written alongside.
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError as Abortable, TransactionalTree};
 use sled::Transactional;
