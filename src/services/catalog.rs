@@ -184,53 +184,80 @@ impl Catalog {
         blocking(move || Ok(store.list_products(&filter, page)?)).await
     }
 
-    pub fn create_category(&self, draft: CategoryDraft) -> Result<CategoryWithCount, AppError> {
-        let category = self.store.create_category(draft)?;
+    // The writes below run on the blocking pool: each takes the catalog write lock, which an
+    // order batch holds for the length of its transaction, and a worker thread must not wait.
+
+    pub async fn create_category(
+        &self,
+        draft: CategoryDraft,
+    ) -> Result<CategoryWithCount, AppError> {
+        let store = self.store.clone();
+        let category = blocking(move || Ok(store.create_category(draft)?)).await?;
         Ok(CategoryWithCount {
             category,
             product_count: 0,
         })
     }
 
-    pub fn update_category(
+    pub async fn update_category(
         &self,
         id: CategoryId,
-        change: impl Fn(&Category) -> CategoryDraft,
+        change: impl Fn(&Category) -> CategoryDraft + Send + 'static,
     ) -> Result<CategoryWithCount, AppError> {
-        let current = self.store.category(id)?;
-        let updated = self.store.update_category(id, change(&current.category))?;
-        Ok(CategoryWithCount {
-            category: updated,
-            product_count: current.product_count,
+        let store = self.store.clone();
+        blocking(move || {
+            let current = store.category(id)?;
+            let updated = store.update_category(id, change(&current.category))?;
+            Ok(CategoryWithCount {
+                category: updated,
+                product_count: current.product_count,
+            })
         })
+        .await
     }
 
-    pub fn delete_category(&self, id: CategoryId) -> Result<(), AppError> {
-        Ok(self.store.delete_category(id)?)
+    pub async fn delete_category(&self, id: CategoryId) -> Result<(), AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.delete_category(id)?)).await
     }
 
-    pub fn create_product(&self, draft: ProductDraft) -> Result<Product, AppError> {
-        self.store
-            .create_product(draft, now())
-            .map_err(category_conflict)
+    pub async fn create_product(&self, draft: ProductDraft) -> Result<Product, AppError> {
+        let store = self.store.clone();
+        blocking(move || {
+            store
+                .create_product(draft, now())
+                .map_err(category_conflict)
+        })
+        .await
     }
 
-    pub fn update_product(
+    /// `change` makes the new product from the stored one, inside the write's transaction.
+    pub async fn update_product(
         &self,
         id: ProductId,
-        change: impl Fn(&Product) -> ProductDraft,
+        change: impl Fn(&Product) -> ProductDraft + Send + 'static,
     ) -> Result<Product, AppError> {
-        self.store
-            .update_product(id, now(), change)
-            .map_err(category_conflict)
+        let store = self.store.clone();
+        blocking(move || {
+            store
+                .update_product(id, now(), change)
+                .map_err(category_conflict)
+        })
+        .await
     }
 
-    pub fn delete_product(&self, id: ProductId) -> Result<(), AppError> {
-        Ok(self.store.delete_product(id)?)
+    pub async fn delete_product(&self, id: ProductId) -> Result<(), AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.delete_product(id)?)).await
     }
 
-    pub fn change_stock(&self, id: ProductId, change: StockChange) -> Result<Product, AppError> {
-        Ok(self.store.change_stock(id, change, now())?)
+    pub async fn change_stock(
+        &self,
+        id: ProductId,
+        change: StockChange,
+    ) -> Result<Product, AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.change_stock(id, change, now())?)).await
     }
 
     pub fn product_json_of(&self, product: &Product) -> Result<ProductJson, AppError> {

@@ -139,7 +139,10 @@ pub async fn create(
     _: Admin,
     body: ApiJson<CategoryBody>,
 ) -> Result<HttpResponse, AppError> {
-    let created = services.catalog.create_category(body.0.draft(None)?)?;
+    let created = services
+        .catalog
+        .create_category(body.0.draft(None)?)
+        .await?;
     Ok(json(
         StatusCode::CREATED,
         &CategoryJson::new(&created.category, created.product_count),
@@ -155,7 +158,10 @@ async fn update(
     let id: CategoryId = path_id(id)?;
     let current = services.catalog.category(id)?;
     let draft = body.draft(partial.then_some(&current.category))?;
-    let updated = services.catalog.update_category(id, |_| draft.clone())?;
+    let updated = services
+        .catalog
+        .update_category(id, move |_| draft.clone())
+        .await?;
     Ok(json(
         StatusCode::OK,
         &CategoryJson::new(&updated.category, updated.product_count),
@@ -238,6 +244,6 @@ pub async fn delete(
     _: Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    services.catalog.delete_category(path_id(&id)?)?;
+    services.catalog.delete_category(path_id(&id)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }

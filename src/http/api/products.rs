@@ -43,54 +43,123 @@ pub struct ProductBody {
     category_id: Option<i64>,
 }
 
-impl ProductBody {
-    /// A full draft; for PATCH the missing fields come from `current`, otherwise they are required.
-    pub fn draft(self, current: Option<&Product>) -> Result<ProductDraft, AppError> {
-        let name = match (self.name, current) {
-            (Some(n), _) => ProductDraft::parse_name(&n),
-            (None, Some(p)) => Ok(p.name.clone()),
-            (None, None) => Err(required("name")),
-        };
-        let description = match (self.description, current) {
-            (Some(d), _) => ProductDraft::parse_description(&d),
-            (None, Some(p)) => Ok(p.description.clone()),
-            (None, None) => Ok(String::new()),
-        };
-        let price = match (self.price, current) {
-            (Some(p), _) => Ok(p),
-            (None, Some(p)) => Ok(p.price),
-            (None, None) => Err(required("price")),
-        };
-        let stock = match (self.stock, current) {
-            (Some(s), _) => ProductDraft::parse_stock(s),
-            (None, Some(p)) => Ok(p.stock),
-            (None, None) => Err(required("stock")),
-        };
-        let category_id = match (self.category_id, current) {
-            (Some(c), _) if c > 0 => Ok(CategoryId::new(c as u64)),
-            (Some(_), _) => Err(ValidationError::new(
-                "category_id",
-                "must be a positive integer",
-            )),
-            (None, Some(p)) => Ok(p.category_id),
-            (None, None) => Err(required("category_id")),
-        };
-        match (name, description, price, stock, category_id) {
-            (Ok(name), Ok(description), Ok(price), Ok(stock), Ok(category_id)) => {
-                Ok(ProductDraft {
-                    name,
-                    description,
-                    price,
-                    stock,
-                    category_id,
-                })
-            }
-            (a, b, c, d, e) => Err([a.err(), b.err(), c.err(), d.err(), e.err()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .into()),
+/// The fields a body gives, each already valid.
+#[derive(Clone)]
+pub struct ProductChanges {
+    name: Option<String>,
+    description: Option<String>,
+    price: Option<Money>,
+    stock: Option<u32>,
+    category_id: Option<CategoryId>,
+}
+
+impl ProductChanges {
+    /// `current` with these changes (PATCH): applied inside the store's transaction, so a field
+    /// the body leaves out (stock, say) keeps the value it has at the write, not at the read.
+    pub fn applied_to(&self, current: &Product) -> ProductDraft {
+        ProductDraft {
+            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
+            description: self
+                .description
+                .clone()
+                .unwrap_or_else(|| current.description.clone()),
+            price: self.price.unwrap_or(current.price),
+            stock: self.stock.unwrap_or(current.stock),
+            category_id: self.category_id.unwrap_or(current.category_id),
         }
+    }
+}
+
+/// The value of a field that parsed (or was absent); the error of one that did not.
+fn kept<T>(
+    errors: &mut Vec<ValidationError>,
+    result: Result<Option<T>, ValidationError>,
+) -> Option<T> {
+    result.unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    })
+}
+
+impl ProductBody {
+    /// Every given field parsed (PATCH); each bad one is named in one 400.
+    pub fn changes(self) -> Result<ProductChanges, AppError> {
+        let (changes, errors) = self.parse();
+        if errors.is_empty() {
+            Ok(changes)
+        } else {
+            Err(errors.into())
+        }
+    }
+
+    /// A whole product (POST, PUT): every field but the description is required. Bad and
+    /// missing fields are named together in one 400.
+    pub fn whole(self) -> Result<ProductDraft, AppError> {
+        let absent: Vec<&str> = [
+            ("name", self.name.is_none()),
+            ("price", self.price.is_none()),
+            ("stock", self.stock.is_none()),
+            ("category_id", self.category_id.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(field, absent)| absent.then_some(field))
+        .collect();
+        let (changes, mut errors) = self.parse();
+        errors.extend(absent.into_iter().map(required));
+        match changes {
+            ProductChanges {
+                name: Some(name),
+                description,
+                price: Some(price),
+                stock: Some(stock),
+                category_id: Some(category_id),
+            } if errors.is_empty() => Ok(ProductDraft {
+                name,
+                description: description.unwrap_or_default(),
+                price,
+                stock,
+                category_id,
+            }),
+            _ => Err(errors.into()),
+        }
+    }
+
+    /// The valid fields, and an error for each invalid one.
+    fn parse(self) -> (ProductChanges, Vec<ValidationError>) {
+        let mut errors = Vec::new();
+        let name = kept(
+            &mut errors,
+            self.name.map(|n| ProductDraft::parse_name(&n)).transpose(),
+        );
+        let description = kept(
+            &mut errors,
+            self.description
+                .map(|d| ProductDraft::parse_description(&d))
+                .transpose(),
+        );
+        let stock = kept(
+            &mut errors,
+            self.stock.map(ProductDraft::parse_stock).transpose(),
+        );
+        let category_id = kept(
+            &mut errors,
+            match self.category_id {
+                Some(c) if c > 0 => Ok(Some(CategoryId::new(c as u64))),
+                Some(_) => Err(ValidationError::new(
+                    "category_id",
+                    "must be a positive integer",
+                )),
+                None => Ok(None),
+            },
+        );
+        let changes = ProductChanges {
+            name,
+            description,
+            price: self.price,
+            stock,
+            category_id,
+        };
+        (changes, errors)
     }
 }
 
@@ -206,7 +275,7 @@ pub async fn create(
     _: Admin,
     body: ApiJson<ProductBody>,
 ) -> Result<HttpResponse, AppError> {
-    let product = services.catalog.create_product(body.0.draft(None)?)?;
+    let product = services.catalog.create_product(body.0.whole()?).await?;
     Ok(json(
         StatusCode::CREATED,
         &services.catalog.product_json_of(&product)?,
@@ -220,9 +289,17 @@ async fn update(
     partial: bool,
 ) -> Result<HttpResponse, AppError> {
     let id: ProductId = path_id(id)?;
-    let current = services.catalog.product(id)?;
-    let draft = body.draft(partial.then_some(&current))?;
-    let product = services.catalog.update_product(id, |_| draft.clone())?;
+    let product = if partial {
+        let changes = body.changes()?;
+        let update = move |current: &Product| changes.applied_to(current);
+        services.catalog.update_product(id, update).await?
+    } else {
+        let draft = body.whole()?;
+        services
+            .catalog
+            .update_product(id, move |_| draft.clone())
+            .await?
+    };
     Ok(json(
         StatusCode::OK,
         &services.catalog.product_json_of(&product)?,
@@ -305,7 +382,7 @@ pub async fn delete(
     _: Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    services.catalog.delete_product(path_id(&id)?)?;
+    services.catalog.delete_product(path_id(&id)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -335,7 +412,7 @@ pub async fn stock(
     body: ApiJson<StockBody>,
 ) -> Result<HttpResponse, AppError> {
     let id: ProductId = path_id(&id)?;
-    let product = services.catalog.change_stock(id, body.0.change()?)?;
+    let product = services.catalog.change_stock(id, body.0.change()?).await?;
     Ok(json(
         StatusCode::OK,
         &services.catalog.product_json_of(&product)?,

@@ -74,3 +74,27 @@ async fn two_hundred_buyers_cannot_oversell_twenty_five_units() {
     }
     assert_eq!((count, units), (25, 25));
 }
+
+/// A PATCH that does not name `stock` keeps the stock the product has when the change is
+/// written, not the one it had when the request was read: orders racing with it still count.
+#[tokio::test]
+async fn a_patch_without_stock_never_undoes_concurrent_orders() {
+    let shop = shop().await;
+    let p = shop.product("Racing", "5.00", 1000).await;
+    let buyers = join_all((0..40).map(|_| shop.app.new_user())).await;
+    join_all(buyers.iter().map(|b| shop.app.add_to_cart(b, p, 1))).await;
+    let path = format!("/api/products/{p}/");
+    let orders = join_all(buyers.iter().map(|b| shop.place(b)));
+    let patches = join_all((0..40).map(|i| {
+        let body = serde_json::json!({"name": format!("Racing {i}")});
+        shop.app.patch(&path, Some(&shop.admin.access), body)
+    }));
+    let (orders, patches) = tokio::join!(orders, patches);
+    assert!(orders.iter().all(|r| r.status() == 201));
+    assert!(patches.iter().all(|r| r.status() == 200));
+    assert_eq!(
+        shop.stock(p).await,
+        1000 - 40,
+        "every order's unit stays sold"
+    );
+}

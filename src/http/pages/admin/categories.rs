@@ -80,10 +80,11 @@ pub async fn create(
     form: web::Form<CategoryForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    match form
-        .draft()
-        .and_then(|d| services.catalog.create_category(d))
-    {
+    let created = match form.draft() {
+        Ok(draft) => services.catalog.create_category(draft).await,
+        Err(e) => Err(e),
+    };
+    match created {
         Ok(_) => Ok(redirect(admin.ctx.htmx.request, "/admin/categories")),
         Err(e) => {
             let errors = form_errors(e)?;
@@ -107,9 +108,15 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id: CategoryId = path_id(&id)?;
     let form = form.into_inner();
-    let result = form
-        .draft()
-        .and_then(|d| services.catalog.update_category(id, |_| d.clone()));
+    let result = match form.draft() {
+        Ok(draft) => {
+            services
+                .catalog
+                .update_category(id, move |_| draft.clone())
+                .await
+        }
+        Err(e) => Err(e),
+    };
     match result {
         Ok(saved) if admin.ctx.htmx.partial() => Ok(html(
             StatusCode::OK,
@@ -144,7 +151,7 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: CategoryId = path_id(&id)?;
-    services.catalog.delete_category(id)?;
+    services.catalog.delete_category(id).await?;
     if admin.ctx.htmx.partial() {
         return Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")

@@ -152,10 +152,11 @@ pub async fn create(
     form: web::Form<ProductForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    match form
-        .draft()
-        .and_then(|d| services.catalog.create_product(d))
-    {
+    let created = match form.draft() {
+        Ok(draft) => services.catalog.create_product(draft).await,
+        Err(e) => Err(e),
+    };
+    match created {
         Ok(p) => Ok(redirect(
             admin.ctx.htmx.request,
             &format!("/admin/products/{}", p.id),
@@ -203,10 +204,16 @@ pub async fn update(
     let id: ProductId = path_id(&id)?;
     let form = form.into_inner();
     let product = services.catalog.product(id)?;
-    match form
-        .draft()
-        .and_then(|d| services.catalog.update_product(id, |_| d.clone()))
-    {
+    let saved = match form.draft() {
+        Ok(draft) => {
+            services
+                .catalog
+                .update_product(id, move |_| draft.clone())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(saved) => {
             let ctx = admin.ctx.clone().with_flash("Product saved.");
             let categories = services.catalog.categories()?;
@@ -244,7 +251,7 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: ProductId = path_id(&id)?;
-    services.catalog.delete_product(id)?;
+    services.catalog.delete_product(id).await?;
     if admin.ctx.htmx.partial() {
         return Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
@@ -267,7 +274,15 @@ pub async fn stock(
         .trim_start_matches('+')
         .parse::<i64>()
         .map_err(|_| AppError::field("adjust", "must be a whole number such as 5 or -2"));
-    let result = change.and_then(|n| services.catalog.change_stock(id, StockChange::Adjust(n)));
+    let result = match change {
+        Ok(n) => {
+            services
+                .catalog
+                .change_stock(id, StockChange::Adjust(n))
+                .await
+        }
+        Err(e) => Err(e),
+    };
     let (status, product, errors) = match result {
         Ok(product) => (StatusCode::OK, product, FieldErrors::new()),
         Err(AppError::Validation { errors, .. }) => (
