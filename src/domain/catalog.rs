@@ -19,6 +19,13 @@ pub struct Category {
     pub description: String,
 }
 
+/// A category with the number of products in it.
+#[derive(Debug, Clone)]
+pub struct CategoryWithCount {
+    pub category: Category,
+    pub product_count: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {
     pub id: ProductId,

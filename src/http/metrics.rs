@@ -268,8 +268,8 @@ pub async fn track(
 )]
 pub async fn metrics(metrics: web::Data<Metrics>, services: web::Data<Services>) -> HttpResponse {
     let hub = services.notifications.hub_stats().await;
-    let cache = services.catalog.cache();
-    metrics.mirror(cache.hits(), cache.misses(), &hub);
+    let (hits, misses) = services.catalog.cache_counts();
+    metrics.mirror(hits, misses, &hub);
     HttpResponse::Ok()
         .content_type(prometheus_text::CONTENT_TYPE)
         .body(metrics.encode())

@@ -8,12 +8,14 @@ use std::sync::Arc;
 use super::json::{CategoryJson, PageLinks, ProductJson};
 use super::{blocking, now};
 use crate::cache::Cache;
+pub use crate::cache::CacheHealth;
 use crate::domain::catalog::{
-    Category, CategoryDraft, PageRequest, Product, ProductDraft, ProductFilter, StockChange,
+    Category, CategoryDraft, CategoryWithCount, PageRequest, Product, ProductDraft, ProductFilter,
+    StockChange,
 };
 use crate::domain::ids::{CategoryId, ProductId};
 use crate::error::AppError;
-use crate::store::{CatalogPage, CategoryWithCount, Store, StoreError};
+use crate::store::{CatalogPage, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheStatus {
@@ -58,8 +60,14 @@ impl Catalog {
         Catalog { store, cache }
     }
 
-    pub fn cache(&self) -> &Cache {
-        &self.cache
+    /// Whether the shared cache (Redis) can be reached; always `Ok` without one.
+    pub async fn cache_health(&self) -> CacheHealth {
+        self.cache.health().await
+    }
+
+    /// Reads answered from the cache, and reads it could not answer, since start.
+    pub fn cache_counts(&self) -> (u64, u64) {
+        (self.cache.hits(), self.cache.misses())
     }
 
     /// Serves `key` from the cache, or computes, stores and returns it. The generation is read

@@ -7,15 +7,10 @@ use time::OffsetDateTime;
 use super::catalog_index::Row;
 use super::{bump_generation, codec, lock, next_id, Store, StoreError};
 use crate::domain::catalog::{
-    Category, CategoryDraft, PageRequest, Product, ProductDraft, ProductFilter, StockChange,
+    Category, CategoryDraft, CategoryWithCount, PageRequest, Product, ProductDraft, ProductFilter,
+    StockChange,
 };
 use crate::domain::ids::{CategoryId, ProductId};
-
-#[derive(Debug, Clone)]
-pub struct CategoryWithCount {
-    pub category: Category,
-    pub product_count: u64,
-}
 
 #[derive(Debug, Clone)]
 pub struct CatalogPage {

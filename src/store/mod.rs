@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use catalog::{CatalogPage, CategoryWithCount};
+pub use catalog::CatalogPage;
 pub use error::{Shortage, StoreError};
 pub use events::EventPage;
 pub use order_queue::Publisher;

@@ -4,8 +4,8 @@ use maud::{html, Markup};
 
 use super::components::{csrf, field_error, money, pagination};
 use super::{layout, Ctx, Errors};
+use crate::domain::catalog::CategoryWithCount;
 use crate::domain::catalog::Product;
-use crate::store::CategoryWithCount;
 
 /// The page sizes offered; the first is the default.
 pub const PAGE_SIZES: [&str; 3] = ["12", "24", "48"];

@@ -2,10 +2,10 @@
 use maud::{html, Markup};
 
 use super::page;
+use crate::domain::catalog::CategoryWithCount;
 use crate::domain::ids::CategoryId;
 use crate::http::views::components::{csrf, form_errors, Field};
 use crate::http::views::{Ctx, Errors};
-use crate::store::CategoryWithCount;
 
 /// A category form as typed: for the create form, or a row shown again with its errors.
 #[derive(Default)]

@@ -2,10 +2,10 @@
 use maud::{html, Markup};
 
 use super::page;
+use crate::domain::catalog::CategoryWithCount;
 use crate::domain::catalog::Product;
 use crate::http::views::components::{csrf, field_error, form_errors, money, pagination, Field};
 use crate::http::views::{Ctx, Errors};
-use crate::store::CategoryWithCount;
 
 /// The product form as typed (strings, so a bad price is shown back as it was entered).
 #[derive(Default, Clone)]
