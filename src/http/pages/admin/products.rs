@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::form_errors;
-use crate::domain::catalog::{PageRequest, ProductDraft, ProductFilter, StockChange};
+use crate::domain::catalog::{PageRequest, Product, ProductDraft, ProductFilter, StockChange};
 use crate::domain::ids::{CategoryId, ProductId};
 use crate::domain::money::Money;
 use crate::domain::{FieldErrors, ValidationError};
@@ -40,13 +40,20 @@ pub struct StockForm {
 impl ProductForm {
     /// Every field checked, every problem reported at once.
     fn draft(&self) -> Result<ProductDraft, AppError> {
-        let name = ProductDraft::parse_name(&self.name);
-        let description = ProductDraft::parse_description(&self.description);
-        let price = Money::parse("price", &self.price);
         let stock = match self.stock.trim().parse::<i64>() {
             Ok(n) => ProductDraft::parse_stock(n),
             Err(_) => Err(ValidationError::new("stock", "must be a whole number")),
         };
+        self.draft_with_stock(stock)
+    }
+
+    fn draft_with_stock(
+        &self,
+        stock: Result<u32, ValidationError>,
+    ) -> Result<ProductDraft, AppError> {
+        let name = ProductDraft::parse_name(&self.name);
+        let description = ProductDraft::parse_description(&self.description);
+        let price = Money::parse("price", &self.price);
         let category_id = self
             .category_id
             .trim()
@@ -204,12 +211,15 @@ pub async fn update(
     let id: ProductId = path_id(&id)?;
     let form = form.into_inner();
     let product = services.catalog.product(id)?;
-    let saved = match form.draft() {
+    // The edit form has no stock field: the product keeps the stock it has when the change is
+    // written, inside the store's transaction (orders may have taken some since the read).
+    let saved = match form.draft_with_stock(Ok(product.stock)) {
         Ok(draft) => {
-            services
-                .catalog
-                .update_product(id, move |_| draft.clone())
-                .await
+            let keep_stock = move |current: &Product| ProductDraft {
+                stock: current.stock,
+                ..draft.clone()
+            };
+            services.catalog.update_product(id, keep_stock).await
         }
         Err(e) => Err(e),
     };

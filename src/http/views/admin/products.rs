@@ -50,7 +50,7 @@ pub fn render(ctx: &Ctx, view: &ProductsView) -> Markup {
             h1 { "Products" }
             section.card {
                 h2 { "New product" }
-                (form(ctx, "/admin/products", &view.create, view.categories, "Create product"))
+                (form(ctx, "/admin/products", &view.create, view.categories, "Create product", true))
             }
             section.card {
                 form.toolbar method="get" action="/admin/products" role="search" {
@@ -108,6 +108,7 @@ pub fn form(
     input: &ProductInput,
     categories: &[CategoryWithCount],
     submit: &str,
+    with_stock: bool,
 ) -> Markup {
     let errors = &input.errors;
     html! {
@@ -116,7 +117,9 @@ pub fn form(
             (form_errors(errors))
             (Field::new("name", "Name", "text", &input.name).required().render(errors))
             (Field::new("price", "Price", "text", &input.price).required().render(errors))
-            (Field::new("stock", "Stock", "number", &input.stock).required().attr("min", "0").render(errors))
+            @if with_stock {
+                (Field::new("stock", "Stock", "number", &input.stock).required().attr("min", "0").render(errors))
+            }
             div.field .invalid[errors.contains_key("category_id")] {
                 label for="f-category_id" { "Category" }
                 select #f-category_id name="category_id" required {
@@ -147,7 +150,9 @@ pub fn edit(
         html! {
             nav.breadcrumb aria-label="Breadcrumb" { a href="/admin/products" { "Products" } " / " (product.name) }
             h1 { "Edit " (product.name) }
-            section.card { (form(ctx, &format!("/admin/products/{}", product.id), input, categories, "Save product")) }
+            // Stock is changed by the adjust form only: a level typed into this one would
+            // overwrite whatever orders took since the page was shown.
+            section.card { (form(ctx, &format!("/admin/products/{}", product.id), input, categories, "Save product", false)) }
             section.card { h2 { "Stock" } (stock_form(ctx, product, stock_errors)) }
         },
     )

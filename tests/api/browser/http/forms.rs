@@ -317,3 +317,48 @@ async fn a_shopper_cancels_a_pending_order_and_reads_the_notifications() {
         .unwrap();
     assert_eq!(unread["count"], 0);
 }
+
+/// The edit page changes stock only through its adjust form: saving the product form (even an
+/// old page that still posts a stock level) keeps the stock orders have left.
+#[tokio::test]
+async fn saving_the_product_form_never_overwrites_stock_that_orders_took() {
+    let shop = shop().await;
+    let app = &shop.app;
+    let mut browser = Browserless::new(app);
+    browser.log_in(&shop.admin.email, ADMIN_PASSWORD).await;
+    let path = format!("/admin/products/{}", shop.espresso);
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("id=\"f-stock\""), "{}", page.body);
+
+    // While the page is open, a shopper buys 3 of the 10.
+    let shopper = app.new_user().await;
+    app.add_to_cart(&shopper, shop.espresso, 3).await;
+    let order = app
+        .post("/api/orders/", Some(&shopper.access), json!({}))
+        .await;
+    assert_eq!(order.status(), 201);
+
+    let coffee = shop.coffee.to_string();
+    let saved = browser
+        .post(
+            &path,
+            &[
+                ("name", "Espresso Roast"),
+                ("price", "12.50"),
+                ("category_id", &coffee),
+                ("description", ""),
+                ("stock", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    let product: Value = app
+        .get(&format!("/api/products/{}/", shop.espresso), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(product["name"], "Espresso Roast");
+    assert_eq!(product["stock"], 7);
+}
