@@ -1,4 +1,5 @@
 //! One integration test binary: the real server, real HTTP/WebSocket/SSE clients.
+mod binary;
 mod helpers;
 
 mod auth;

@@ -1,5 +1,5 @@
 //! kill -9 under load: every acknowledged order survives a restart, and stock adds up.
-use super::binary::{start, Api};
+use crate::binary::{start, Api};
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD};
 use futures_util::future::join_all;
 use reqwest::Method;

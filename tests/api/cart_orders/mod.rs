@@ -1,6 +1,5 @@
 //! Cart and orders: cart operations, placing orders (atomic, idempotent, no oversell),
 //! the status machine, permissions, listing, and durability across a kill -9.
-mod binary;
 mod cart;
 mod crash;
 mod listing;

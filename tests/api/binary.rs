@@ -20,6 +20,17 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// The process's resident set size in KiB (`VmRSS` in /proc).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the server process is alive");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status")
+    }
+
     /// kill -9, and reap the process.
     pub fn kill(&mut self) {
         self.child.kill().expect("SIGKILL");
@@ -34,6 +45,11 @@ fn free_port() -> u16 {
 
 /// Starts the binary on `dir`/data (its `run`-th start) and waits for /healthz.
 pub async fn start(dir: &Path, run: usize) -> Server {
+    start_with(dir, run, &[]).await
+}
+
+/// Like `start`, with `env` set last (so it overrides the cheap test settings).
+pub async fn start_with(dir: &Path, run: usize, env: &[(&str, &str)]) -> Server {
     let port = free_port();
     let log_path = dir.join(format!("server-{run}.log"));
     let child = Command::new(env!("CARGO_BIN_EXE_orderstream"))
@@ -49,6 +65,7 @@ pub async fn start(dir: &Path, run: usize) -> Server {
         .env("ORDERSTREAM_ARGON2_ITERATIONS", "1")
         .env("ORDERSTREAM_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", "10000")
         .env("ORDERSTREAM_WORKERS", "2")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
