@@ -51,16 +51,20 @@ impl Accounts {
         password: Password,
         name: String,
     ) -> Result<User, AppError> {
-        let (store, hasher) = (self.store.clone(), self.hasher.clone());
+        let store = self.store.clone();
+        let probe = email.clone();
+        if blocking(move || Ok(store.user_by_email(&probe).is_ok())).await? {
+            return Err(AppError::Conflict(
+                "a user with that email already exists".into(),
+            ));
+        }
+        let password_hash = self.hasher.hash(password.expose().to_owned()).await?;
+        let store = self.store.clone();
         blocking(move || {
-            if store.user_by_email(&email).is_ok() {
-                return Err(AppError::Conflict(
-                    "a user with that email already exists".into(),
-                ));
-            }
-            let password_hash = hasher.hash(password.expose());
             let joined = now();
-            let user = store.create_user(|id| User {
+            // create_user refuses a duplicate email atomically, should another sign-up win
+            // the race while the hash ran.
+            Ok(store.create_user(|id| User {
                 id,
                 email: email.clone(),
                 password_hash: password_hash.clone(),
@@ -70,8 +74,7 @@ impl Accounts {
                 is_admin: false,
                 token_version: 0,
                 date_joined: joined,
-            })?;
-            Ok(user)
+            })?)
         })
         .await
     }
@@ -85,20 +88,16 @@ impl Accounts {
     ) -> Result<(User, TokenPair), AppError> {
         let email_key = email.trim().to_lowercase();
         self.throttle.before_attempt(client, &email_key)?;
-        let (store, hasher) = (self.store.clone(), self.hasher.clone());
+        let store = self.store.clone();
         let email = Email::parse(email).ok();
-        let user = blocking(move || {
-            let user = email.and_then(|e| store.user_by_email(&e).ok());
-            Ok(match user {
-                Some(user) if hasher.verify(&password, &user.password_hash) => Some(user),
-                Some(_) => None,
-                None => {
-                    hasher.verify_decoy(&password);
-                    None
-                }
-            })
-        })
-        .await?;
+        let found = blocking(move || Ok(email.and_then(|e| store.user_by_email(&e).ok()))).await?;
+        let user = match found {
+            Some(user) => {
+                let stored = user.password_hash.clone();
+                self.hasher.verify(password, stored).await?.then_some(user)
+            }
+            None => self.hasher.verify_decoy(password).await.map(|_| None)?,
+        };
         let Some(user) = user else {
             self.throttle.after_failure(&email_key);
             return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
@@ -217,13 +216,14 @@ impl Accounts {
         current: String,
         new: Password,
     ) -> Result<(), AppError> {
-        let (store, hasher, user) = (self.store.clone(), self.hasher.clone(), user.clone());
+        let stored = user.password_hash.clone();
+        if !self.hasher.verify(current, stored).await? {
+            return Err(AppError::field("current_password", "is not correct"));
+        }
+        let hash = self.hasher.hash(new.expose().to_owned()).await?;
+        let (store, id) = (self.store.clone(), user.id);
         blocking(move || {
-            if !hasher.verify(&current, &user.password_hash) {
-                return Err(AppError::field("current_password", "is not correct"));
-            }
-            let hash = hasher.hash(new.expose());
-            store.update_user(user.id, |u| {
+            store.update_user(id, |u| {
                 u.password_hash = hash.clone();
                 u.token_version += 1;
             })?;
@@ -234,7 +234,7 @@ impl Accounts {
 
     /// Makes `email` an admin with `password`, creating the account when needed.
     pub fn ensure_admin(&self, email: &Email, password: &Password) -> Result<User, AppError> {
-        let hash = self.hasher.hash(password.expose());
+        let hash = self.hasher.hash_here(password.expose())?;
         match self.store.user_by_email(email) {
             Ok(user) => Ok(self.store.update_user(user.id, |u| {
                 u.is_admin = true;

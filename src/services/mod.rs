@@ -27,7 +27,8 @@ pub struct Services {
     pub notifications: Notifications,
 }
 
-/// Runs blocking work (argon2, scans, sled transactions) on the blocking pool.
+/// Runs blocking work (store reads and writes, scans, sled transactions) on the blocking pool;
+/// argon2 has its own threads (auth::password).
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {

@@ -2,6 +2,7 @@
 //! document and docs page, and input limits.
 mod headers;
 mod limits;
+mod memory;
 mod metrics;
 mod openapi;
 
