@@ -36,6 +36,8 @@ pub struct Settings {
     pub refresh_ttl_seconds: i64,
     pub cache_ttl_seconds: u64,
     pub cache_capacity_mb: u64,
+    /// sled's page cache; with `cache_capacity_mb`, most of the memory a busy server holds.
+    pub db_cache_mb: u64,
     /// Seed a small demo catalog when the database is empty.
     pub demo: bool,
     pub demo_products: usize,
@@ -66,6 +68,7 @@ impl Default for Settings {
             refresh_ttl_seconds: 7 * 24 * 3600,
             cache_ttl_seconds: 3600,
             cache_capacity_mb: 256,
+            db_cache_mb: 256,
             demo: true,
             demo_products: 120,
             cookie_secure: false,

@@ -120,7 +120,7 @@ pub struct Context {
 
 impl Context {
     pub fn open(settings: &Settings) -> Result<Context, StartupError> {
-        let store = open_store(&settings.data_dir)?;
+        let store = open_store(&settings.data_dir, settings.db_cache_mb)?;
         let secret = match &settings.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => load_or_create_secret(&settings.data_dir)?,
@@ -161,10 +161,10 @@ impl Context {
 }
 
 /// Opens the database, waiting a moment if a process that is stopping still holds it.
-fn open_store(dir: &Path) -> Result<Store, StartupError> {
+fn open_store(dir: &Path, cache_mb: u64) -> Result<Store, StartupError> {
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
     loop {
-        match Store::open(dir) {
+        match Store::open_with_cache(dir, cache_mb) {
             Ok(store) => return Ok(store),
             Err(StoreError::Locked) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(50))

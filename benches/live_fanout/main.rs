@@ -170,12 +170,18 @@ fn main() {
     let admin_latencies = Arc::new(std::sync::Mutex::new(Vec::new()));
     let admin_errors = Arc::new(AtomicU64::new(0));
     let drive_started = Instant::now();
+    let mut rss_shipped = 0;
     runtime.block_on(async {
         let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate.max(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         let mut inflight = Vec::with_capacity(transitions);
         for n in 0..transitions {
             tick.tick().await;
+            if n == connections {
+                // Every order has been through one transition (its actor exists, its socket
+                // has sent once); growth from here on is per transition, not per order.
+                rss_shipped = server.rss_kib();
+            }
             let i = n % connections;
             let status = if n < connections {
                 "shipped"
@@ -215,6 +221,10 @@ fn main() {
     });
     let drive_time = drive_started.elapsed();
     let rss_end = server.rss_kib();
+    // Order actors retire after 60 s idle: a reading after that shows what they held.
+    let settle = Duration::from_secs(env_or("BENCH_SETTLE_SECONDS", 0));
+    std::thread::sleep(settle);
+    let rss_settled = server.rss_kib();
     board.stop.store(true, Ordering::Release);
     board.stop_notify.notify_waiters();
     let seen: Vec<Seen> = runtime.block_on(async {
@@ -330,6 +340,17 @@ fn main() {
             vec![
                 "server RSS after the transitions".into(),
                 format!("{:.1} MiB", rss_end as f64 / 1024.0),
+            ],
+            vec![
+                "  of which after the first transition of each order".into(),
+                format!("{:.1} MiB", rss_shipped as f64 / 1024.0),
+            ],
+            vec![
+                format!(
+                    "server RSS {} s later, clients still connected",
+                    settle.as_secs()
+                ),
+                format!("{:.1} MiB", rss_settled as f64 / 1024.0),
             ],
             vec![
                 "server RSS per idle connection".into(),

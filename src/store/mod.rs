@@ -70,13 +70,19 @@ const META_CATALOG_GENERATION: &[u8] = b"catalog_generation";
 const META_DATABASE_ID: &[u8] = b"database_id";
 
 impl Store {
-    /// Opens (or creates) the database in `dir`. A database held by a running server is
-    /// reported as `StoreError::Locked`.
+    /// Opens (or creates) the database in `dir` with sled's default-sized page cache.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with_cache(dir, 256)
+    }
+
+    /// Opens (or creates) the database in `dir`, letting sled's page cache grow to `cache_mb`
+    /// MiB (it fills with use and stays: part of the memory to plan for). A database held by a
+    /// running server is reported as `StoreError::Locked`.
+    pub fn open_with_cache(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
         let db = sled::Config::new()
             .path(dir.join("db"))
-            .cache_capacity(256 * 1024 * 1024)
+            .cache_capacity(cache_mb.max(1) * 1024 * 1024)
             .flush_every_ms(Some(1000))
             .open()
             .map_err(StoreError::from_open)?;
