@@ -169,9 +169,11 @@ fn add_to_cart(ctx: &Ctx, product: &Product, with_quantity: bool) -> Markup {
             } @else {
                 input type="hidden" name="quantity" value="1";
             }
-            button.button type="submit" disabled[product.stock == 0]
-                aria-label={"Add " (product.name) " to cart"} {
+            // The product's name follows the visible words (hidden), so the spoken name starts
+            // with what is on screen: voice users can say "Add to cart" (WCAG 2.5.3).
+            button.button type="submit" disabled[product.stock == 0] {
                 @if product.stock == 0 { "Out of stock" } @else { "Add to cart" }
+                span.sr-only { ": " (product.name) }
             }
         }
     }
