@@ -2,6 +2,8 @@
 //! or state, at desktop and phone width; the shop works with the keyboard alone, the focus
 //! always visible; a live status change is announced once.
 mod axe;
+mod keyboard;
+mod keys;
 mod pages;
 
 use serde_json::{json, Value};
