@@ -291,8 +291,9 @@
 
   function setTransport(name) { body.dataset.liveTransport = name; }
 
+  // The one voice for live changes: the regions they refresh are not aria-live, so a screen
+  // reader hears this single sentence instead of the whole swapped region.
   function announce(event) {
-    if (document.querySelector('[data-live-order="' + event.order_id + '"]')) return;
     var box = document.getElementById("announcer");
     if (!box) return;
     box.textContent = event.type === "order.created"

@@ -1,6 +1,7 @@
 //! Accessibility, measured (issue #20): axe-core finds no WCAG 2 A/AA violation on any page
 //! or state, at desktop and phone width; the shop works with the keyboard alone, the focus
 //! always visible; a live status change is announced once.
+mod announcer;
 mod axe;
 mod keyboard;
 mod keys;
