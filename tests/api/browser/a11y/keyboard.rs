@@ -66,9 +66,12 @@ async fn check_out(page: &Page, product: u64) {
 
     let update = format!("form[action='/cart/items/{product}'] button[type=submit]");
     tab_to(page, &update, false).await;
+    // Marks the cart shown now: the refreshed one comes without the mark.
+    page.eval("document.querySelector('#cart').dataset.old = 'yes'")
+        .await;
     press(page, &SPACE, false).await;
     page.wait_for(
-        "document.querySelector('#cart.updated') !== null",
+        "!document.querySelector('#cart').dataset.old",
         WAIT,
         "the cart refreshed",
     )
