@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::super::cdp::{Browser, Page};
 use super::super::{assert_clean, browser_available, log_in, shop, WAIT};
+use super::axe::screenshots_dir;
 use super::keys::{assert_focus_visible, focus_matches, press, tab_to, type_text, ENTER, SPACE};
 use super::place_order;
 use crate::helpers::{ADMIN_PASSWORD, PASSWORD};
@@ -13,6 +14,12 @@ use crate::helpers::{ADMIN_PASSWORD, PASSWORD};
 async fn fill(page: &Page, selector: &str, text: &str) {
     tab_to(page, selector, false).await;
     type_text(page, text).await;
+}
+
+/// A screenshot beside the axe ones, showing where the focus ring is.
+async fn shot(page: &Page, name: &str) {
+    page.screenshot_in(&screenshots_dir(), &format!("keyboard-{name}"))
+        .await;
 }
 
 /// After an htmx swap: the focus is visible and on `selector`.
@@ -77,6 +84,7 @@ async fn check_out(page: &Page, product: u64) {
     )
     .await;
     focus_kept_on(page, &update, "after Space on Update").await;
+    shot(page, "cart-focus-after-update").await;
 
     tab_to(page, "#checkout", false).await;
     page.expect_load(press(page, &ENTER, false)).await;
@@ -100,7 +108,7 @@ async fn a_shopper_registers_adds_to_cart_and_checks_out_with_the_keyboard_alone
     register(&page).await;
     add_to_cart(&page, shop.espresso).await;
     check_out(&page, shop.espresso).await;
-    page.screenshot("keyboard-order-placed").await;
+    shot(&page, "order-placed").await;
     assert_clean(&page, &[]);
 }
 
@@ -126,6 +134,7 @@ async fn an_admin_ships_and_delivers_an_order_with_the_keyboard_alone() {
         page.wait_for(&condition, WAIT, action).await;
         // The button is gone with the swap: the focus moves to the refreshed order card.
         focus_kept_on(&page, "#admin-order", &format!("after marking {action}")).await;
+        shot(&page, &format!("admin-focus-after-{action}")).await;
     }
     let status = shop
         .app
@@ -135,6 +144,5 @@ async fn an_admin_ships_and_delivers_an_order_with_the_keyboard_alone() {
         .await
         .unwrap();
     assert_eq!(status["status"], json!("delivered"));
-    page.screenshot("keyboard-admin-delivered").await;
     assert_clean(&page, &[]);
 }
