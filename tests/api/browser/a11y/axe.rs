@@ -1,6 +1,7 @@
 //! axe-core, vendored under `../vendor/` for these tests only (never served, never in the
 //! binary), injected into the page over DevTools and run with the WCAG 2.0/2.1 A and AA rules.
-//! An `Audit` collects the violations of every page and state, so one run reports them all.
+//! An `Audit` collects the violations of every page and state (and any field error no field
+//! points at), so one run reports them all.
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
