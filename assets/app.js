@@ -2,6 +2,7 @@
 // - a visitor's cart kept in this browser (storage.js), shown on /cart with the server's
 //   current prices and stock, and merged into the account's cart after logging in;
 // - the catalog link remembers the last filters and page size;
+// - the keyboard focus survives htmx swaps (never left on <body>);
 // - live updates: WebSocket first, Server-Sent Events when WebSocket cannot connect (e.g. a
 //   proxy blocks it). Every event is re-dispatched on <body> as htmx triggers ("os-event",
 //   "os-order-<id>"), so the page parts that show it refresh themselves. Reconnections resume
@@ -241,6 +242,39 @@
     pointCatalogLinks();
   }
 
+  // ---- Keyboard focus across htmx swaps -------------------------------------------------
+  // htmx keeps the focus on an element with an id. Any other focused control inside a swapped
+  // region is gone afterwards (or was disabled during the request), and the focus would fall
+  // back to <body>: put it on the same control in the new content (same form, same label),
+  // else on the region itself.
+  var lastFocused = null;
+  var lostFocus = null;
+  document.addEventListener("focusin", function (e) { lastFocused = e.target; });
+  function formAction(el) {
+    var form = el.closest("form");
+    return form ? form.getAttribute("action") : null;
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var region = e.detail.target;
+    if (!region || !region.id || !lastFocused || !region.contains(lastFocused)) return;
+    lostFocus = { region: region.id, tag: lastFocused.tagName, action: formAction(lastFocused), text: lastFocused.textContent.trim() };
+  });
+  // Other swaps (a badge, say) may settle in between: only the region's own settling counts.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var was = lostFocus;
+    if (!was || e.target.id !== was.region) return;
+    lostFocus = null;
+    var active = document.activeElement;
+    if (active && active !== body && active.isConnected) return;
+    var region = document.getElementById(was.region);
+    if (!region) return;
+    var same = Array.prototype.filter.call(region.querySelectorAll(was.tag), function (el) {
+      return !el.disabled && formAction(el) === was.action && el.textContent.trim() === was.text;
+    })[0];
+    if (!same) region.setAttribute("tabindex", "-1");
+    (same || region).focus();
+  });
+
   // ---- Live updates -------------------------------------------------------------------
 
   if (body.dataset.live !== "on" || typeof htmx === "undefined") return;
@@ -257,8 +291,9 @@
 
   function setTransport(name) { body.dataset.liveTransport = name; }
 
+  // The one voice for live changes: the regions they refresh are not aria-live, so a screen
+  // reader hears this single sentence instead of the whole swapped region.
   function announce(event) {
-    if (document.querySelector('[data-live-order="' + event.order_id + '"]')) return;
     var box = document.getElementById("announcer");
     if (!box) return;
     box.textContent = event.type === "order.created"

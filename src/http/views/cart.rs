@@ -102,7 +102,9 @@ fn quantity_form(ctx: &Ctx, product: ProductId, quantity: u32, errors: &Errors) 
             hx-post={"/cart/items/" (product)} hx-target="#cart" hx-swap="outerHTML" {
             (csrf(ctx))
             label.sr-only for=(id) { "Quantity" }
-            input.qty id=(id) type="number" name="quantity" value=(quantity) min="1" max="10000" required;
+            input.qty id=(id) type="number" name="quantity" value=(quantity) min="1" max="10000" required
+                aria-invalid=[errors.get(&error_key).map(|_| "true")]
+                aria-describedby=[errors.get(&error_key).map(|_| format!("{id}-error"))];
             button.button.small.secondary type="submit" { "Update" }
             (field_error(&format!("{id}-error"), errors.get(&error_key)))
         }

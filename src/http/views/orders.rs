@@ -57,13 +57,14 @@ pub fn detail(ctx: &Ctx, order: &Order) -> Markup {
         html! {
             nav.breadcrumb aria-label="Breadcrumb" { a href="/orders" { "Orders" } " / #" (order.id) }
             h1 { "Order #" (order.id) }
-            div.live-wrap aria-live="polite" { (live(ctx, order)) }
+            (live(ctx, order))
             (items(order))
         },
     )
 }
 
-/// The status, timeline and actions of one order: swapped whenever its status changes.
+/// The status, timeline and actions of one order: swapped whenever its status changes. Not a
+/// live region: the page's announcer says the change once (app.js), instead of re-reading all this.
 pub fn live(ctx: &Ctx, order: &Order) -> Markup {
     let url = format!("/orders/{}", order.id);
     html! {

@@ -2,6 +2,7 @@
 //! the others drive Debian's headless chromium against the real server over the DevTools
 //! protocol, save a screenshot of each test under `target/test-artifacts/`, and check that
 //! pages log no console errors and request nothing beyond this machine.
+mod a11y;
 mod access;
 mod cdp;
 mod http;

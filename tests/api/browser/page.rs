@@ -166,6 +166,11 @@ impl Page {
 
     /// A PNG of the whole page in `target/test-artifacts/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        self.screenshot_in(&artifacts_dir(), name).await
+    }
+
+    /// A PNG of the whole page in `dir/<name>.png`.
+    pub async fn screenshot_in(&self, dir: &std::path::Path, name: &str) -> PathBuf {
         use base64::Engine;
         let metrics = self.cmd("Page.getLayoutMetrics", json!({})).await;
         let size = &metrics["cssContentSize"];
@@ -180,7 +185,7 @@ impl Page {
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().unwrap())
             .unwrap();
-        let path = artifacts_dir().join(format!("{name}.png"));
+        let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("screenshot written");
         path
     }

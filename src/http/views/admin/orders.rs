@@ -72,13 +72,14 @@ pub fn detail(ctx: &Ctx, order: &Order, customers: &HashMap<UserId, String>) -> 
             nav.breadcrumb aria-label="Breadcrumb" { a href="/admin/orders" { "Orders" } " / #" (order.id) }
             h1 { "Order #" (order.id) }
             p.muted { "Customer: " (customer(order.user_id, customers)) " · placed " (date(&order.created_at)) " · total " (money(order.total_price())) }
-            div.live-wrap aria-live="polite" { (live(ctx, order)) }
+            (live(ctx, order))
             (items(order))
         },
     )
 }
 
 /// Status, timeline and the actions the status allows; swapped after a click or a live event.
+/// Not a live region: the page's announcer says the change once (app.js).
 pub fn live(ctx: &Ctx, order: &Order) -> Markup {
     let url = format!("/admin/orders/{}", order.id);
     let actions: &[(OrderStatus, &str)] = match order.status {

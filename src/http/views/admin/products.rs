@@ -95,7 +95,8 @@ pub fn stock_form(ctx: &Ctx, p: &Product, errors: &Errors) -> Markup {
             span.stock-level .none[p.stock == 0] data-stock=(p.stock) { (p.stock) }
             label.sr-only for={(id) "-adjust"} { "Adjust stock of " (p.name) " by" }
             input.qty id={(id) "-adjust"} type="number" name="adjust" placeholder="±" required
-                aria-invalid=[errors.get("adjust").map(|_| "true")];
+                aria-invalid=[errors.get("adjust").map(|_| "true")]
+                aria-describedby=[errors.get("adjust").map(|_| format!("{id}-adjust-error"))];
             button.button.small.secondary type="submit" { "Adjust" }
             (field_error(&format!("{id}-adjust-error"), errors.get("adjust")))
         }
@@ -122,7 +123,9 @@ pub fn form(
             }
             div.field .invalid[errors.contains_key("category_id")] {
                 label for="f-category_id" { "Category" }
-                select #f-category_id name="category_id" required {
+                select #f-category_id name="category_id" required
+                    aria-invalid=[errors.get("category_id").map(|_| "true")]
+                    aria-describedby=[errors.get("category_id").map(|_| "f-category_id-error")] {
                     option value="" { "Choose…" }
                     @for c in categories {
                         @let id = c.category.id.to_string();
