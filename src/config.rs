@@ -1,7 +1,7 @@
 //! Settings in layers: defaults < orderstream.toml < ORDERSTREAM_* env < command-line flags.
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::path::{Path, PathBuf};
 
 /// A secret value: usable, but never printed.
@@ -54,6 +54,29 @@ pub struct Settings {
     pub ws_ping_seconds: u64,
     pub ws_timeout_seconds: u64,
     pub sse_keepalive_seconds: u64,
+    /// Origins besides the site's own (`https://admin.shop.example`) whose pages may use the
+    /// session cookie on the API and open live streams; the variable takes them comma-separated.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub allowed_origins: Vec<String>,
+}
+
+/// A list given as a list (config file) or as one comma-separated string (environment).
+fn list_or_commas<'de, D: Deserializer<'de>>(input: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Commas(String),
+        List(Vec<String>),
+    }
+    Ok(match Raw::deserialize(input)? {
+        Raw::Commas(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Raw::List(list) => list,
+    })
 }
 
 impl Default for Settings {
@@ -80,6 +103,7 @@ impl Default for Settings {
             ws_ping_seconds: 10,
             ws_timeout_seconds: 30,
             sse_keepalive_seconds: 15,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -136,6 +160,29 @@ mod tests {
             assert_eq!(settings.addr, "127.0.0.1:9001");
             assert_eq!(settings.cache_ttl_seconds, 7);
             assert!(!settings.demo);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's own error type, in a test
+    fn lists_come_as_lists_from_the_file_and_comma_separated_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "orderstream.toml",
+                "allowed_origins = [\"https://a.example\"]",
+            )?;
+            let settings = Settings::load(Path::new("orderstream.toml"), &Flags::default())?;
+            assert_eq!(settings.allowed_origins, ["https://a.example"]);
+            jail.set_env(
+                "ORDERSTREAM_ALLOWED_ORIGINS",
+                "https://b.example, http://localhost:3000",
+            );
+            let settings = Settings::load(Path::new("orderstream.toml"), &Flags::default())?;
+            assert_eq!(
+                settings.allowed_origins,
+                ["https://b.example", "http://localhost:3000"]
+            );
             Ok(())
         });
     }

@@ -286,6 +286,9 @@ impl Application {
         let metrics = web::Data::new(crate::http::metrics::Metrics::new());
         let services = web::Data::new(context.services.clone());
         let live = web::Data::new(live);
+        let origins = web::Data::new(crate::http::origin::AllowedOrigins::new(
+            &settings.allowed_origins,
+        ));
         let cookies = web::Data::new(crate::http::pages::CookiePolicy {
             secure: settings.cookie_secure,
         });
@@ -302,6 +305,7 @@ impl Application {
                 .app_data(live.clone())
                 .app_data(metrics.clone())
                 .app_data(cookies.clone())
+                .app_data(origins.clone())
                 .app_data(web::PayloadConfig::new(
                     crate::http::extract::MAX_BODY_BYTES,
                 ))

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
+pub mod origin;
 pub mod pages;
 pub mod request_id;
 pub mod views;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/ws", web::get().to(live::websocket))
         .service(
             web::scope("/api")
+                .wrap(actix_web::middleware::from_fn(api::cookie_guard::guard))
                 .route("/openapi.json", web::get().to(openapi::openapi_json))
                 .route("/docs", web::get().to(openapi::docs_index))
                 .route("/docs/{file}", web::get().to(openapi::docs_asset))

@@ -1,4 +1,5 @@
 //! Tests: accounts (register, tokens, profile, password) and every error the auth API answers.
+mod csrf;
 mod errors;
 mod flow;
 mod throttle;
