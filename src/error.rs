@@ -16,6 +16,9 @@ pub enum AppError {
     Unauthorized(String),
     #[error("you are not allowed to do that")]
     Forbidden,
+    /// A 403 that says why.
+    #[error("{0}")]
+    Refused(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -56,7 +59,7 @@ impl AppError {
         match self {
             AppError::Validation { .. } | AppError::BadRequest(_) => "Bad request",
             AppError::Unauthorized(_) => "Unauthorized",
-            AppError::Forbidden => "Forbidden",
+            AppError::Forbidden | AppError::Refused(_) => "Forbidden",
             AppError::NotFound => "Not found",
             AppError::Conflict(_) | AppError::OutOfStock(_) => "Conflict",
             AppError::PayloadTooLarge => "Payload too large",
@@ -139,7 +142,7 @@ impl ResponseError for AppError {
         match self {
             AppError::Validation { .. } | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Refused(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) | AppError::OutOfStock(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -4,6 +4,7 @@ mod access;
 mod client;
 mod delivery;
 mod notifications;
+mod origin;
 mod randomized;
 mod resume;
 
