@@ -58,6 +58,10 @@ pub struct Settings {
     /// session cookie on the API and open live streams; the variable takes them comma-separated.
     #[serde(deserialize_with = "list_or_commas")]
     pub allowed_origins: Vec<String>,
+    /// WebSocket and SSE streams one user may hold at once.
+    pub max_live_connections_per_user: usize,
+    /// Streams the server holds at once; 0 derives the cap from the open-file limit.
+    pub max_live_connections: usize,
 }
 
 /// A list given as a list (config file) or as one comma-separated string (environment).
@@ -104,6 +108,8 @@ impl Default for Settings {
             ws_timeout_seconds: 30,
             sse_keepalive_seconds: 15,
             allowed_origins: Vec::new(),
+            max_live_connections_per_user: 8,
+            max_live_connections: 0,
         }
     }
 }

@@ -18,6 +18,8 @@ use crate::services::throttle::LoginThrottle;
 use crate::services::{Accounts, Carts, Catalog, Notifications, Orders, Services};
 use crate::store::{Store, StoreError};
 
+mod limits;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(
@@ -136,7 +138,9 @@ impl Context {
             settings.login_failures_per_email_per_hour,
         );
         let cache = Arc::new(build_cache(settings, &store)?);
-        let hub = Hub::default().start();
+        let live_limits = limits::live_limits(settings);
+        tracing::debug!(?live_limits, "live connection limits");
+        let hub = Hub::with_limits(live_limits).start();
         let registry = OrderRegistry::new(store.clone(), hub.clone()).start();
         let services = Services {
             accounts: Accounts::new(store.clone(), hasher, tokens, throttle),

@@ -3,6 +3,7 @@
 mod access;
 mod client;
 mod delivery;
+mod limits;
 mod notifications;
 mod origin;
 mod randomized;
