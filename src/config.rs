@@ -47,6 +47,8 @@ pub struct Settings {
     pub admin_password: Option<Secret>,
     pub login_attempts_per_ip_per_minute: u32,
     pub login_failures_per_email_per_hour: u32,
+    /// Sign-ups (API and page) from one client address per hour.
+    pub registrations_per_ip_per_hour: u32,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     /// HTTP worker threads; 0 means one per core.
@@ -101,6 +103,7 @@ impl Default for Settings {
             admin_password: None,
             login_attempts_per_ip_per_minute: 30,
             login_failures_per_email_per_hour: 10,
+            registrations_per_ip_per_hour: 20,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             workers: 0,

@@ -136,7 +136,8 @@ impl Context {
         let throttle = LoginThrottle::new(
             settings.login_attempts_per_ip_per_minute,
             settings.login_failures_per_email_per_hour,
-        );
+        )
+        .with_registrations_per_address_per_hour(settings.registrations_per_ip_per_hour);
         let cache = Arc::new(build_cache(settings, &store)?);
         let live_limits = limits::live_limits(settings);
         tracing::debug!(?live_limits, "live connection limits");

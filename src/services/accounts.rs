@@ -50,7 +50,9 @@ impl Accounts {
         email: Email,
         password: Password,
         name: String,
+        client: &str,
     ) -> Result<User, AppError> {
+        self.throttle.before_registration(client)?;
         let (store, hasher) = (self.store.clone(), self.hasher.clone());
         blocking(move || {
             if store.user_by_email(&email).is_ok() {

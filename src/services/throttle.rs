@@ -1,4 +1,5 @@
-//! Login throttling with governor: attempts per client address, failures per email.
+//! Throttling with governor: login attempts per client address, failures per email, and
+//! registrations per client address.
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
@@ -13,6 +14,16 @@ pub struct LoginThrottle {
     failures_per_email: Arc<DefaultKeyedRateLimiter<String>>,
     /// Emails whose failure budget ran out, and until when (governor has no "peek").
     blocked: moka::sync::Cache<String, std::time::Instant>,
+    /// Unlimited until `with_registrations_per_address_per_hour`.
+    registrations_per_address: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+}
+
+/// The refusal of a limiter that said "not until".
+fn too_many(not_until: governor::NotUntil<<DefaultClock as Clock>::Instant>) -> AppError {
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    AppError::TooManyRequests {
+        retry_after_seconds: wait.as_secs() + 1,
+    }
 }
 
 fn quota(per: Duration, burst: u32) -> Quota {
@@ -42,6 +53,22 @@ impl LoginThrottle {
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(3600))
                 .build(),
+            registrations_per_address: None,
+        }
+    }
+
+    /// Caps sign-ups from one address (a script making accounts by the hundred).
+    pub fn with_registrations_per_address_per_hour(mut self, limit: u32) -> LoginThrottle {
+        let quota = quota(Duration::from_secs(3600), limit);
+        self.registrations_per_address = Some(Arc::new(RateLimiter::keyed(quota)));
+        self
+    }
+
+    /// Counts one registration attempt from `address`; refuses when it is over its budget.
+    pub fn before_registration(&self, address: &str) -> Result<(), AppError> {
+        match &self.registrations_per_address {
+            Some(limiter) => limiter.check_key(&address.to_owned()).map_err(too_many),
+            None => Ok(()),
         }
     }
 
@@ -77,5 +104,8 @@ impl LoginThrottle {
     pub fn retain_recent(&self) {
         self.per_address.retain_recent();
         self.failures_per_email.retain_recent();
+        if let Some(limiter) = &self.registrations_per_address {
+            limiter.retain_recent();
+        }
     }
 }

@@ -46,6 +46,7 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
         argon2_iterations: 1,
         workers: 2,
         login_attempts_per_ip_per_minute: 1000,
+        registrations_per_ip_per_hour: 100_000,
         ..Settings::default()
     }
 }

@@ -2,6 +2,7 @@
 mod csrf;
 mod errors;
 mod flow;
+mod registration_limit;
 mod throttle;
 
 use crate::helpers::*;
