@@ -219,8 +219,9 @@ impl Accounts {
         current: String,
         new: Password,
     ) -> Result<(), AppError> {
+        let attempt = self.throttle.before_password_check(user.id)?;
         let (store, hasher, user) = (self.store.clone(), self.hasher.clone(), user.clone());
-        blocking(move || {
+        let outcome = blocking(move || {
             if !hasher.verify(&current, &user.password_hash) {
                 return Err(AppError::field("current_password", "is not correct"));
             }
@@ -231,7 +232,8 @@ impl Accounts {
             })?;
             Ok(())
         })
-        .await
+        .await;
+        attempt.settle(outcome)
     }
 
     /// Makes `email` an admin with `password`, creating the account when needed.

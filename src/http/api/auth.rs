@@ -252,6 +252,7 @@ pub async fn update_me(
         (status = 401, response = crate::http::openapi::Unauthorized),
         (status = 413, response = crate::http::openapi::PayloadTooLarge),
         (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::http::openapi::TooManyRequests),
     ),
     security(("bearer" = []))
 )]
