@@ -64,6 +64,10 @@ pub struct Settings {
     pub max_live_connections_per_user: usize,
     /// Streams the server holds at once; 0 derives the cap from the open-file limit.
     pub max_live_connections: usize,
+    /// A second listener serving only `/metrics` (e.g. `127.0.0.1:9898`); unset = none.
+    pub metrics_addr: Option<String>,
+    /// Opens `/metrics` on the public listener to `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: Option<Secret>,
 }
 
 /// A list given as a list (config file) or as one comma-separated string (environment).
@@ -113,6 +117,8 @@ impl Default for Settings {
             allowed_origins: Vec::new(),
             max_live_connections_per_user: 8,
             max_live_connections: 0,
+            metrics_addr: None,
+            metrics_token: None,
         }
     }
 }

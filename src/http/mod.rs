@@ -5,6 +5,7 @@ pub mod cached_reads;
 pub mod extract;
 pub mod live;
 pub mod metrics;
+pub mod metrics_access;
 pub mod openapi;
 pub mod origin;
 pub mod pages;
@@ -41,7 +42,7 @@ pub fn security_headers() -> DefaultHeaders {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(ops::healthz))
-        .route("/metrics", web::get().to(metrics::metrics))
+        .route("/metrics", web::get().to(metrics_access::public_metrics))
         .route("/ws", web::get().to(live::websocket))
         .service(
             web::scope("/api")

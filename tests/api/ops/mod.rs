@@ -3,6 +3,7 @@
 mod headers;
 mod limits;
 mod metrics;
+mod metrics_access;
 mod openapi;
 
 use crate::helpers::*;
