@@ -68,6 +68,18 @@ pub struct Settings {
     pub metrics_addr: Option<String>,
     /// Opens `/metrics` on the public listener to `Authorization: Bearer <metrics_token>`.
     pub metrics_token: Option<Secret>,
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people: coloured when stderr is a terminal.
+    #[default]
+    Text,
+    /// One JSON object a line, for a log collector.
+    Json,
 }
 
 /// A list given as a list (config file) or as one comma-separated string (environment).
@@ -119,6 +131,7 @@ impl Default for Settings {
             max_live_connections: 0,
             metrics_addr: None,
             metrics_token: None,
+            log_format: LogFormat::Text,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! document and docs page, and input limits.
 mod headers;
 mod limits;
+mod logs;
 mod metrics;
 mod metrics_access;
 mod openapi;
