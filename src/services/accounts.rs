@@ -219,9 +219,9 @@ impl Accounts {
         current: String,
         new: Password,
     ) -> Result<(), AppError> {
-        let attempt = self.throttle.before_password_check(user.id)?;
+        self.throttle.before_password_check(user.id)?;
         let (store, hasher, user) = (self.store.clone(), self.hasher.clone(), user.clone());
-        let outcome = blocking(move || {
+        blocking(move || {
             if !hasher.verify(&current, &user.password_hash) {
                 return Err(AppError::field("current_password", "is not correct"));
             }
@@ -232,8 +232,7 @@ impl Accounts {
             })?;
             Ok(())
         })
-        .await;
-        attempt.settle(outcome)
+        .await
     }
 
     /// Makes `email` an admin with `password`, creating the account when needed.

@@ -1,5 +1,5 @@
-//! Throttling with governor: login attempts per client address, failures per email, and
-//! registrations per client address.
+//! Throttling with governor: login attempts per client address, failures per email,
+//! registrations per client address and password checks per user.
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
@@ -17,74 +17,10 @@ pub struct LoginThrottle {
     blocked: moka::sync::Cache<String, std::time::Instant>,
     /// Unlimited until `with_registrations_per_address_per_hour`.
     registrations_per_address: Option<Arc<DefaultKeyedRateLimiter<String>>>,
-    /// Wrong current passwords given to a password change, per user: a stolen access token
-    /// must not be a way to guess the password without the login's limit.
-    password_failures: FailureBudget<UserId>,
-}
-
-/// Failures allowed per key and hour; the one that finds the budget empty blocks the key.
-#[derive(Clone)]
-struct FailureBudget<K: std::hash::Hash + Eq + Clone + Send + Sync + 'static> {
-    failures: Arc<DefaultKeyedRateLimiter<K>>,
-    /// Keys whose budget ran out, and until when (governor has no "peek").
-    blocked: moka::sync::Cache<K, std::time::Instant>,
-}
-
-impl<K: std::hash::Hash + Eq + Clone + Send + Sync + 'static> FailureBudget<K> {
-    fn per_hour(failures: u32) -> Self {
-        FailureBudget {
-            // As for emails: N - 1 cells make the N-th failure the one that blocks.
-            failures: Arc::new(RateLimiter::keyed(quota(
-                Duration::from_secs(3600),
-                failures.saturating_sub(1).max(1),
-            ))),
-            blocked: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(3600))
-                .build(),
-        }
-    }
-
-    fn check(&self, key: &K) -> Result<(), AppError> {
-        let Some(until) = self.blocked.get(key) else {
-            return Ok(());
-        };
-        let now = std::time::Instant::now();
-        if until > now {
-            return Err(AppError::TooManyRequests {
-                retry_after_seconds: (until - now).as_secs() + 1,
-            });
-        }
-        self.blocked.invalidate(key);
-        Ok(())
-    }
-
-    fn fail(&self, key: &K) {
-        if let Err(not_until) = self.failures.check_key(key) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            self.blocked
-                .insert(key.clone(), std::time::Instant::now() + wait);
-        }
-    }
-}
-
-/// One password check of a password change under way; `settle` counts it if it failed.
-#[must_use]
-pub struct PasswordCheck<'a> {
-    budget: &'a FailureBudget<UserId>,
-    user: UserId,
-}
-
-impl PasswordCheck<'_> {
-    /// Passes `outcome` through, counting a wrong `current_password` against the user.
-    pub fn settle<T>(self, outcome: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(AppError::Validation { errors, .. }) = &outcome {
-            if errors.contains_key("current_password") {
-                self.budget.fail(&self.user);
-            }
-        }
-        outcome
-    }
+    /// Password checks of password changes, per user: a stolen access token must not be a
+    /// way to guess the password faster than the login allows. Spent before the check, a
+    /// success too, so parallel guesses cannot all pass before the first failure counts.
+    password_checks: Arc<DefaultKeyedRateLimiter<UserId>>,
 }
 
 /// The refusal of a limiter that said "not until".
@@ -123,18 +59,17 @@ impl LoginThrottle {
                 .time_to_live(Duration::from_secs(3600))
                 .build(),
             registrations_per_address: None,
-            password_failures: FailureBudget::per_hour(failures_per_email_per_hour),
+            password_checks: Arc::new(RateLimiter::keyed(quota(
+                Duration::from_secs(3600),
+                failures_per_email_per_hour,
+            ))),
         }
     }
 
-    /// Refuses while `user` is out of wrong-password budget (the login's per-email one);
-    /// the check's outcome then goes through `PasswordCheck::settle`.
-    pub fn before_password_check(&self, user: UserId) -> Result<PasswordCheck<'_>, AppError> {
-        self.password_failures.check(&user)?;
-        Ok(PasswordCheck {
-            budget: &self.password_failures,
-            user,
-        })
+    /// Counts one check of `user`'s current password (as many an hour as failed logins per
+    /// email); refuses when the user is over that budget.
+    pub fn before_password_check(&self, user: UserId) -> Result<(), AppError> {
+        self.password_checks.check_key(&user).map_err(too_many)
     }
 
     /// Caps sign-ups from one address (a script making accounts by the hundred).
@@ -187,6 +122,6 @@ impl LoginThrottle {
         if let Some(limiter) = &self.registrations_per_address {
             limiter.retain_recent();
         }
-        self.password_failures.failures.retain_recent();
+        self.password_checks.retain_recent();
     }
 }
