@@ -1,7 +1,7 @@
 //! Settings in layers: defaults < orderstream.toml < ORDERSTREAM_* env < command-line flags.
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::path::{Path, PathBuf};
 
 /// A secret value: usable, but never printed.
@@ -49,6 +49,8 @@ pub struct Settings {
     pub admin_password: Option<Secret>,
     pub login_attempts_per_ip_per_minute: u32,
     pub login_failures_per_email_per_hour: u32,
+    /// Sign-ups (API and page) from one client address per hour.
+    pub registrations_per_ip_per_hour: u32,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     /// HTTP worker threads; 0 means one per core.
@@ -56,6 +58,49 @@ pub struct Settings {
     pub ws_ping_seconds: u64,
     pub ws_timeout_seconds: u64,
     pub sse_keepalive_seconds: u64,
+    /// Origins besides the site's own (`https://admin.shop.example`) whose pages may use the
+    /// session cookie on the API and open live streams; the variable takes them comma-separated.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub allowed_origins: Vec<String>,
+    /// WebSocket and SSE streams one user may hold at once.
+    pub max_live_connections_per_user: usize,
+    /// Streams the server holds at once; 0 derives the cap from the open-file limit.
+    pub max_live_connections: usize,
+    /// A second listener serving only `/metrics` (e.g. `127.0.0.1:9898`); unset = none.
+    pub metrics_addr: Option<String>,
+    /// Opens `/metrics` on the public listener to `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: Option<Secret>,
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people: coloured when stderr is a terminal.
+    #[default]
+    Text,
+    /// One JSON object a line, for a log collector.
+    Json,
+}
+
+/// A list given as a list (config file) or as one comma-separated string (environment).
+fn list_or_commas<'de, D: Deserializer<'de>>(input: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Commas(String),
+        List(Vec<String>),
+    }
+    Ok(match Raw::deserialize(input)? {
+        Raw::Commas(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Raw::List(list) => list,
+    })
 }
 
 impl Default for Settings {
@@ -77,12 +122,19 @@ impl Default for Settings {
             admin_password: None,
             login_attempts_per_ip_per_minute: 30,
             login_failures_per_email_per_hour: 10,
+            registrations_per_ip_per_hour: 20,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             workers: 0,
             ws_ping_seconds: 10,
             ws_timeout_seconds: 30,
             sse_keepalive_seconds: 15,
+            allowed_origins: Vec::new(),
+            max_live_connections_per_user: 8,
+            max_live_connections: 0,
+            metrics_addr: None,
+            metrics_token: None,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -139,6 +191,29 @@ mod tests {
             assert_eq!(settings.addr, "127.0.0.1:9001");
             assert_eq!(settings.cache_ttl_seconds, 7);
             assert!(!settings.demo);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's own error type, in a test
+    fn lists_come_as_lists_from_the_file_and_comma_separated_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "orderstream.toml",
+                "allowed_origins = [\"https://a.example\"]",
+            )?;
+            let settings = Settings::load(Path::new("orderstream.toml"), &Flags::default())?;
+            assert_eq!(settings.allowed_origins, ["https://a.example"]);
+            jail.set_env(
+                "ORDERSTREAM_ALLOWED_ORIGINS",
+                "https://b.example, http://localhost:3000",
+            );
+            let settings = Settings::load(Path::new("orderstream.toml"), &Flags::default())?;
+            assert_eq!(
+                settings.allowed_origins,
+                ["https://b.example", "http://localhost:3000"]
+            );
             Ok(())
         });
     }

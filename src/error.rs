@@ -16,6 +16,9 @@ pub enum AppError {
     Unauthorized(String),
     #[error("you are not allowed to do that")]
     Forbidden,
+    /// A 403 that says why.
+    #[error("{0}")]
+    Refused(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -32,6 +35,12 @@ pub enum AppError {
     TooManyRequests { retry_after_seconds: u64 },
     #[error("the service is not available")]
     Unavailable,
+    /// The caller holds as many live streams as one user may (429).
+    #[error("{0}")]
+    TooManyStreams(String),
+    /// The server holds as many live streams as it can (503).
+    #[error("{0}")]
+    StreamsFull(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -56,14 +65,14 @@ impl AppError {
         match self {
             AppError::Validation { .. } | AppError::BadRequest(_) => "Bad request",
             AppError::Unauthorized(_) => "Unauthorized",
-            AppError::Forbidden => "Forbidden",
+            AppError::Forbidden | AppError::Refused(_) => "Forbidden",
             AppError::NotFound => "Not found",
             AppError::Conflict(_) | AppError::OutOfStock(_) => "Conflict",
             AppError::PayloadTooLarge => "Payload too large",
             AppError::UnsupportedMediaType => "Unsupported media type",
             AppError::Unprocessable(_) => "Unprocessable content",
-            AppError::TooManyRequests { .. } => "Too many requests",
-            AppError::Unavailable => "Service unavailable",
+            AppError::TooManyRequests { .. } | AppError::TooManyStreams(_) => "Too many requests",
+            AppError::Unavailable | AppError::StreamsFull(_) => "Service unavailable",
             AppError::Internal(_) => "Internal server error",
         }
     }
@@ -139,14 +148,16 @@ impl ResponseError for AppError {
         match self {
             AppError::Validation { .. } | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Refused(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) | AppError::OutOfStock(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyRequests { .. } | AppError::TooManyStreams(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            AppError::Unavailable | AppError::StreamsFull(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -166,6 +177,10 @@ impl ResponseError for AppError {
             }
             AppError::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            // A stream frees its place when it closes; try again a little later.
+            AppError::TooManyStreams(_) | AppError::StreamsFull(_) => {
+                response.insert_header((header::RETRY_AFTER, "5"));
             }
             _ => {}
         }

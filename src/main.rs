@@ -44,7 +44,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    orderstream::telemetry::init();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve {
         addr: None,
@@ -65,6 +64,7 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&format!("configuration: {e}")),
     };
+    orderstream::telemetry::init(settings.log_format);
     let system = actix_web::rt::System::new();
     let outcome = system.block_on(async move {
         match command {

@@ -18,6 +18,9 @@ use crate::services::throttle::LoginThrottle;
 use crate::services::{Accounts, Carts, Catalog, Notifications, Orders, Services};
 use crate::store::{Store, StoreError};
 
+mod limits;
+mod metrics_listener;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(
@@ -92,22 +95,29 @@ impl Heartbeat {
     }
 }
 
-/// Stops the application: closes live streams first, then stops the server gracefully.
+/// Stops the application: closes live streams first, then stops the servers gracefully.
 #[derive(Clone)]
 pub struct Stopper {
     server: ServerHandle,
+    metrics: Option<ServerHandle>,
     live: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Stopper {
     pub async fn stop(&self) {
         self.live.send_replace(true);
+        if let Some(metrics) = &self.metrics {
+            metrics.stop(true).await;
+        }
         self.server.stop(true).await;
     }
 
     /// Starts stopping without waiting (for Drop impls).
     pub fn stop_now(&self) {
         self.live.send_replace(true);
+        if let Some(metrics) = &self.metrics {
+            drop(metrics.stop(false));
+        }
         drop(self.server.stop(false));
     }
 }
@@ -134,9 +144,12 @@ impl Context {
         let throttle = LoginThrottle::new(
             settings.login_attempts_per_ip_per_minute,
             settings.login_failures_per_email_per_hour,
-        );
+        )
+        .with_registrations_per_address_per_hour(settings.registrations_per_ip_per_hour);
         let cache = Arc::new(build_cache(settings, &store)?);
-        let hub = Hub::default().start();
+        let live_limits = limits::live_limits(settings);
+        tracing::debug!(?live_limits, "live connection limits");
+        let hub = Hub::with_limits(live_limits).start();
         let registry = OrderRegistry::new(store.clone(), hub.clone()).start();
         let services = Services {
             accounts: Accounts::new(store.clone(), hasher, tokens, throttle),
@@ -232,6 +245,8 @@ fn load_or_create_secret(dir: &Path) -> Result<String, StartupError> {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The private `/metrics` listener (`metrics_addr`), already running.
+    metrics: Option<(u16, ServerHandle)>,
     store: Store,
     live_stop: Arc<tokio::sync::watch::Sender<bool>>,
 }
@@ -285,7 +300,17 @@ impl Application {
             .map_err(|e| StartupError::Config(e.to_string()))?;
         let metrics = web::Data::new(crate::http::metrics::Metrics::new());
         let services = web::Data::new(context.services.clone());
+        let metrics_listener = match &settings.metrics_addr {
+            Some(addr) => Some(metrics_listener::start(addr, &metrics, &services)?),
+            None => None,
+        };
+        let metrics_token = web::Data::new(crate::http::metrics_access::MetricsToken(
+            settings.metrics_token.clone(),
+        ));
         let live = web::Data::new(live);
+        let origins = web::Data::new(crate::http::origin::AllowedOrigins::new(
+            &settings.allowed_origins,
+        ));
         let cookies = web::Data::new(crate::http::pages::CookiePolicy {
             secure: settings.cookie_secure,
         });
@@ -302,6 +327,8 @@ impl Application {
                 .app_data(live.clone())
                 .app_data(metrics.clone())
                 .app_data(cookies.clone())
+                .app_data(origins.clone())
+                .app_data(metrics_token.clone())
                 .app_data(web::PayloadConfig::new(
                     crate::http::extract::MAX_BODY_BYTES,
                 ))
@@ -333,6 +360,7 @@ impl Application {
         Ok(Application {
             port,
             server,
+            metrics: metrics_listener,
             store: context.store,
             live_stop: Arc::new(live_stop),
         })
@@ -342,9 +370,15 @@ impl Application {
         self.port
     }
 
+    /// The port of the `/metrics` listener, when `metrics_addr` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     pub fn stopper(&self) -> Stopper {
         Stopper {
             server: self.server.handle(),
+            metrics: self.metrics.as_ref().map(|(_, handle)| handle.clone()),
             live: self.live_stop.clone(),
         }
     }
@@ -360,6 +394,9 @@ impl Application {
             }
         });
         self.server.await?;
+        if let Some((_, metrics)) = &self.metrics {
+            metrics.stop(true).await;
+        }
         self.store
             .flush()
             .map_err(|e| std::io::Error::other(e.to_string()))?;

@@ -45,6 +45,11 @@ fn main() {
             "10000000".to_owned(),
         ),
         ("ORDERSTREAM_ACCESS_TTL_SECONDS", "7200".to_owned()),
+        // The derived cap keeps a fifth of the descriptors free; the check above suffices here.
+        (
+            "ORDERSTREAM_MAX_LIVE_CONNECTIONS",
+            (connections + 100).to_string(),
+        ),
     ];
     let mut server = Server::start(data.path(), &env);
     println!(

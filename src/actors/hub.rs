@@ -3,7 +3,8 @@ use actix::prelude::*;
 use std::collections::HashMap;
 
 use super::messages::{
-    Connect, ConnectionId, CountConnections, Disconnect, HubStats, Publish, SeedOrderCounts, Stats,
+    Connect, ConnectRefused, ConnectionId, CountConnections, Disconnect, HubStats, LiveLimits,
+    Publish, SeedOrderCounts, Stats,
 };
 use super::user_session::{AddConnection, RemoveConnection, UserSession};
 use crate::domain::event::EventKind;
@@ -20,6 +21,11 @@ struct SessionEntry {
 pub struct Hub {
     sessions: HashMap<UserId, SessionEntry>,
     next_connection: ConnectionId,
+    limits: LiveLimits,
+    /// Connections of all sessions together.
+    connections: usize,
+    /// Set while the total limit refuses connections, so the log says so once, not per refusal.
+    full: bool,
     /// Events published since start, by kind (`order.created`, `order.status`): for metrics.
     published: [u64; 2],
     /// Orders in each status (`OrderStatus::ALL` order), kept from the event stream: for metrics.
@@ -37,10 +43,40 @@ impl Actor for Hub {
     type Context = Context<Self>;
 }
 
-impl Handler<Connect> for Hub {
-    type Result = ConnectionId;
+impl Hub {
+    pub fn with_limits(limits: LiveLimits) -> Hub {
+        Hub {
+            limits,
+            ..Hub::default()
+        }
+    }
 
-    fn handle(&mut self, msg: Connect, _: &mut Context<Self>) -> ConnectionId {
+    fn admit(&mut self, user: UserId) -> Result<(), ConnectRefused> {
+        let own = self.sessions.get(&user).map_or(0, |e| e.connections);
+        if own >= self.limits.per_user {
+            return Err(ConnectRefused::PerUser(self.limits.per_user));
+        }
+        if self.connections >= self.limits.total {
+            if !self.full {
+                self.full = true;
+                tracing::warn!(
+                    limit = self.limits.total,
+                    "live connections reached max_live_connections: new WebSocket and SSE \
+                     streams get 503 until some close"
+                );
+            }
+            return Err(ConnectRefused::Total(self.limits.total));
+        }
+        Ok(())
+    }
+}
+
+impl Handler<Connect> for Hub {
+    type Result = Result<ConnectionId, ConnectRefused>;
+
+    fn handle(&mut self, msg: Connect, _: &mut Context<Self>) -> Self::Result {
+        self.admit(msg.user)?;
+        self.connections += 1;
         self.next_connection += 1;
         let id = self.next_connection;
         let entry = self
@@ -54,7 +90,7 @@ impl Handler<Connect> for Hub {
         entry.is_admin = msg.is_admin;
         entry.connections += 1;
         entry.session.do_send(AddConnection { id, sink: msg.sink });
-        id
+        Ok(id)
     }
 }
 
@@ -67,6 +103,14 @@ impl Handler<Disconnect> for Hub {
         };
         entry.session.do_send(RemoveConnection(msg.connection));
         entry.connections = entry.connections.saturating_sub(1);
+        self.connections = self.connections.saturating_sub(1);
+        if self.full && self.connections < self.limits.total {
+            self.full = false;
+            tracing::info!(
+                connections = self.connections,
+                "live connections are below max_live_connections again"
+            );
+        }
         if entry.connections == 0 {
             // Dropping the last address stops the session actor.
             self.sessions.remove(&msg.user);
@@ -100,7 +144,7 @@ impl Handler<CountConnections> for Hub {
     type Result = usize;
 
     fn handle(&mut self, _: CountConnections, _: &mut Context<Self>) -> usize {
-        self.sessions.values().map(|e| e.connections).sum()
+        self.connections
     }
 }
 
@@ -119,7 +163,7 @@ impl Handler<Stats> for Hub {
 
     fn handle(&mut self, _: Stats, _: &mut Context<Self>) -> Self::Result {
         MessageResult(HubStats {
-            connections: self.sessions.values().map(|e| e.connections).sum(),
+            connections: self.connections,
             created_events: self.published[0],
             status_events: self.published[1],
             orders: OrderStatus::ALL

@@ -20,13 +20,38 @@ pub type ConnectionId = u64;
 /// up front, which is most of a channel's cost on an idle connection.)
 pub type EventSink = mpsc::Sender<Arc<OrderEvent>>;
 
-/// Registers a live connection. Answered once the connection will receive every later event.
+/// Registers a live connection. Answered once the connection will receive every later event,
+/// or with the limit that refuses it.
 #[derive(Message)]
-#[rtype(result = "ConnectionId")]
+#[rtype(result = "Result<ConnectionId, ConnectRefused>")]
 pub struct Connect {
     pub user: UserId,
     pub is_admin: bool,
     pub sink: EventSink,
+}
+
+/// How many live connections the hub holds at most: for one user, and in all (each one is a
+/// file descriptor, and a process out of them cannot even answer `/healthz`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveLimits {
+    pub per_user: usize,
+    pub total: usize,
+}
+
+impl Default for LiveLimits {
+    fn default() -> Self {
+        LiveLimits {
+            per_user: 8,
+            total: 10_000,
+        }
+    }
+}
+
+/// Why a connection was not registered: the limit that was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectRefused {
+    PerUser(usize),
+    Total(usize),
 }
 
 #[derive(Message)]

@@ -84,24 +84,37 @@ impl ProductDraft {
     }
 }
 
-/// A change to stock: relative or absolute; the result may never go below zero.
+/// A change to stock: relative or absolute; the result stays within 0..=MAX_STOCK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockChange {
     Adjust(i64),
     Set(u32),
 }
 
+/// Which end of the range a refused stock change would have crossed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StockRefused {
+    #[error("stock cannot go below 0 (it is {current})")]
+    BelowZero { current: u32 },
+    #[error("stock would exceed the maximum of {MAX_STOCK} (it is {current})")]
+    AboveMaximum { current: u32 },
+}
+
 impl StockChange {
-    /// The new level, or None when it would go below zero or above the maximum.
-    pub fn apply(self, current: u32) -> Option<u32> {
+    /// The new level, or which bound it would cross.
+    pub fn apply(self, current: u32) -> Result<u32, StockRefused> {
+        let above = StockRefused::AboveMaximum { current };
         let next = match self {
-            // checked: an adjustment near i64::MAX must be refused, not overflow.
-            StockChange::Adjust(delta) => (current as i64).checked_add(delta)?,
+            // checked: an adjustment near i64::MAX must be refused, not overflow (current is
+            // never negative, so only the top can overflow).
+            StockChange::Adjust(delta) => (current as i64).checked_add(delta).ok_or(above)?,
             StockChange::Set(level) => level as i64,
         };
-        (0..=MAX_STOCK as i64)
-            .contains(&next)
-            .then_some(next as u32)
+        match next {
+            n if n < 0 => Err(StockRefused::BelowZero { current }),
+            n if n > MAX_STOCK as i64 => Err(above),
+            n => Ok(n as u32),
+        }
     }
 }
 
@@ -246,11 +259,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stock_never_goes_below_zero() {
-        assert_eq!(StockChange::Adjust(-3).apply(5), Some(2));
-        assert_eq!(StockChange::Adjust(-6).apply(5), None);
-        assert_eq!(StockChange::Set(0).apply(5), Some(0));
-        assert_eq!(StockChange::Adjust(i64::MAX).apply(5), None);
+    fn stock_stays_between_zero_and_the_maximum_and_says_which_bound_it_hit() {
+        assert_eq!(StockChange::Adjust(-3).apply(5), Ok(2));
+        assert_eq!(StockChange::Set(0).apply(5), Ok(0));
+        let below = StockRefused::BelowZero { current: 5 };
+        assert_eq!(StockChange::Adjust(-6).apply(5), Err(below));
+        assert_eq!(StockChange::Adjust(i64::MIN).apply(5), Err(below));
+        let above = StockRefused::AboveMaximum { current: 5 };
+        assert_eq!(StockChange::Adjust(i64::MAX).apply(5), Err(above));
+        let near = MAX_STOCK - 10;
+        assert_eq!(StockChange::Adjust(10).apply(near), Ok(MAX_STOCK));
+        let refused = StockChange::Adjust(20).apply(near).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "stock would exceed the maximum of 1000000000 (it is 999999990)"
+        );
     }
 
     #[test]

@@ -14,8 +14,16 @@ use crate::services::json::EventJson;
 use crate::services::Services;
 use crate::startup::LiveSettings;
 
-/// Token from `?token=`, else the header or cookie; checked before any upgrade.
+/// Token from `?token=`, else the header or cookie; checked before any upgrade, after the
+/// sender: a browser opens a WebSocket from any site's page with this site's cookie.
 fn live_user(req: &HttpRequest, services: &Services) -> Result<CurrentUser, AppError> {
+    if let Some(reason) = crate::http::origin::foreign_sender(req) {
+        tracing::warn!(path = %req.path(), reason, "refused a live stream opened from another site");
+        return Err(AppError::Refused(format!(
+            "live streams open only from this site's pages ({reason}); \
+             list other origins in allowed_origins"
+        )));
+    }
     let pairs = query_pairs(req)?;
     match query_value(&pairs, "token")? {
         Some(token) => services.accounts.authenticate(token),

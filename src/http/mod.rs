@@ -5,7 +5,9 @@ pub mod cached_reads;
 pub mod extract;
 pub mod live;
 pub mod metrics;
+pub mod metrics_access;
 pub mod openapi;
+pub mod origin;
 pub mod pages;
 pub mod request_id;
 pub mod views;
@@ -40,10 +42,11 @@ pub fn security_headers() -> DefaultHeaders {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(ops::healthz))
-        .route("/metrics", web::get().to(metrics::metrics))
+        .route("/metrics", web::get().to(metrics_access::public_metrics))
         .route("/ws", web::get().to(live::websocket))
         .service(
             web::scope("/api")
+                .wrap(actix_web::middleware::from_fn(api::cookie_guard::guard))
                 .route("/openapi.json", web::get().to(openapi::openapi_json))
                 .route("/docs", web::get().to(openapi::docs_index))
                 .route("/docs/{file}", web::get().to(openapi::docs_asset))

@@ -154,6 +154,8 @@ impl Modify for BearerAuth {
         (status = 101, description = "Switching to WebSocket; frames are EventJson"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
     ),
     security((), ("bearer" = []))
 )]
@@ -179,6 +181,8 @@ fn websocket() {}
          body = String),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
     ),
     security((), ("bearer" = []))
 )]

@@ -50,7 +50,9 @@ impl Accounts {
         email: Email,
         password: Password,
         name: String,
+        client: &str,
     ) -> Result<User, AppError> {
+        self.throttle.before_registration(client)?;
         let store = self.store.clone();
         let probe = email.clone();
         if blocking(move || Ok(store.user_by_email(&probe).is_ok())).await? {
@@ -216,6 +218,7 @@ impl Accounts {
         current: String,
         new: Password,
     ) -> Result<(), AppError> {
+        self.throttle.before_password_check(user.id)?;
         let stored = user.password_hash.clone();
         if !self.hasher.verify(current, stored).await? {
             return Err(AppError::field("current_password", "is not correct"));

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::blocking;
 use crate::actors::messages::{
-    Connect, ConnectionId, CountConnections, Disconnect, HubStats, SeedOrderCounts, Stats,
+    Connect, ConnectRefused, ConnectionId, CountConnections, Disconnect, HubStats, SeedOrderCounts,
+    Stats,
 };
 use crate::actors::Hub;
 use crate::domain::event::OrderEvent;
@@ -65,7 +66,8 @@ impl Notifications {
     }
 
     /// Registers first, so nothing committed from now on is missed; the caller then replays
-    /// the log and passes live events above the last id it replayed.
+    /// the log and passes live events above the last id it replayed. Refused past the limits
+    /// of live connections (`max_live_connections_per_user`, `max_live_connections`).
     pub async fn subscribe(&self, user: &User) -> Result<Subscription, AppError> {
         let (sink, live) = mpsc::channel(CONNECTION_BUFFER);
         let connection = self
@@ -76,7 +78,16 @@ impl Notifications {
                 sink,
             })
             .await
-            .map_err(AppError::internal)?;
+            .map_err(AppError::internal)?
+            .map_err(|refused| match refused {
+                ConnectRefused::PerUser(limit) => AppError::TooManyStreams(format!(
+                    "you have {limit} live streams open, the most one account may; close one \
+                     (another tab or device) and try again"
+                )),
+                ConnectRefused::Total(_) => AppError::StreamsFull(
+                    "the server holds as many live streams as it can; try again shortly".into(),
+                ),
+            })?;
         Ok(Subscription {
             live,
             user: user.id,

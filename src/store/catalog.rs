@@ -259,11 +259,8 @@ impl Store {
             (&t.meta, &t.products, &t.catalog_rows).transaction(|(meta, products, rows)| {
                 let mut product =
                     get_product(products, id)?.ok_or(Abortable::Abort(StoreError::NotFound))?;
-                product.stock = change.apply(product.stock).ok_or_else(|| {
-                    Abortable::Abort(StoreError::Conflict(format!(
-                        "stock cannot go below 0 (it is {})",
-                        product.stock
-                    )))
+                product.stock = change.apply(product.stock).map_err(|refused| {
+                    Abortable::Abort(StoreError::Conflict(refused.to_string()))
                 })?;
                 product.updated_at = now;
                 put_product(products, rows, &product)?;

@@ -18,6 +18,8 @@ static NEXT_USER: AtomicU64 = AtomicU64::new(1);
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// The private `/metrics` listener's port, when `metrics_addr` is set.
+    pub metrics_port: Option<u16>,
     pub client: reqwest::Client,
     pub data_dir: Arc<tempfile::TempDir>,
     pub settings: Settings,
@@ -46,6 +48,7 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
         argon2_iterations: 1,
         workers: 2,
         login_attempts_per_ip_per_minute: 1000,
+        registrations_per_ip_per_hour: 100_000,
         ..Settings::default()
     }
 }
@@ -70,7 +73,8 @@ impl TestApp {
             actix_web::rt::System::new().block_on(async move {
                 match Application::build(server_settings).await {
                     Ok(app) => {
-                        let _ = ready_tx.send(Ok((app.port(), app.stopper())));
+                        let ports = (app.port(), app.metrics_port());
+                        let _ = ready_tx.send(Ok((ports, app.stopper())));
                         app.run_until_stopped().await.expect("server ran");
                     }
                     Err(e) => {
@@ -79,7 +83,7 @@ impl TestApp {
                 }
             })
         });
-        let (port, handle) = ready_rx
+        let ((port, metrics_port), handle) = ready_rx
             .await
             .expect("server thread")
             .expect("server started");
@@ -90,6 +94,7 @@ impl TestApp {
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
+            metrics_port,
             client,
             data_dir,
             settings,

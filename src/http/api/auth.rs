@@ -89,9 +89,11 @@ pub fn client_address(req: &HttpRequest) -> String {
         (status = 409, response = crate::http::openapi::Conflict),
         (status = 413, response = crate::http::openapi::PayloadTooLarge),
         (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::http::openapi::TooManyRequests),
     )
 )]
 pub async fn register(
+    req: HttpRequest,
     services: web::Data<Services>,
     body: ApiJson<RegisterBody>,
 ) -> Result<HttpResponse, AppError> {
@@ -109,7 +111,12 @@ pub async fn register(
     };
     let user = services
         .accounts
-        .register(email, password, profile.name.unwrap_or_default())
+        .register(
+            email,
+            password,
+            profile.name.unwrap_or_default(),
+            &client_address(&req),
+        )
         .await?;
     Ok(json(StatusCode::CREATED, &UserJson::from(&user)))
 }
@@ -245,6 +252,7 @@ pub async fn update_me(
         (status = 401, response = crate::http::openapi::Unauthorized),
         (status = 413, response = crate::http::openapi::PayloadTooLarge),
         (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::http::openapi::TooManyRequests),
     ),
     security(("bearer" = []))
 )]

@@ -3,6 +3,7 @@ pub mod auth;
 pub mod cart;
 pub mod catalog;
 pub mod categories;
+pub mod cookie_guard;
 pub mod notifications;
 pub mod ops;
 pub mod orders;

@@ -165,7 +165,7 @@ impl ProductBody {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-/// Exactly one of `adjust` or `set`; the stock never goes below 0 (`409`).
+/// Exactly one of `adjust` or `set`; the stock stays within 0 and 1,000,000,000 (`409` otherwise).
 #[schema(min_properties = 1, max_properties = 1)]
 pub struct StockBody {
     /// Relative change (give this or `set`).

@@ -79,6 +79,17 @@ pub async fn verify(req: &mut ServiceRequest) -> bool {
     sent.is_some_and(|sent| same(sent.as_bytes(), expected.as_bytes()))
 }
 
+/// True when the `X-CSRF-Token` header equals the token cookie (htmx sends it on every
+/// request, so the pages' calls to the API carry it too).
+pub fn header_matches_cookie(req: &actix_web::HttpRequest) -> bool {
+    match (req.headers().get(HEADER), req.cookie(COOKIE)) {
+        (Some(sent), Some(expected)) if !expected.value().is_empty() => {
+            same(sent.as_bytes(), expected.value().as_bytes())
+        }
+        _ => false,
+    }
+}
+
 fn form_field(body: &[u8], name: &str) -> Option<String> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
         .ok()?

@@ -134,7 +134,12 @@ pub async fn register(
         };
         let user = services
             .accounts
-            .register(email, password, profile.name.unwrap_or_default())
+            .register(
+                email,
+                password,
+                profile.name.unwrap_or_default(),
+                &client_address(&req),
+            )
             .await?;
         services
             .accounts

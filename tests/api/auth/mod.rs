@@ -1,6 +1,9 @@
 //! Tests: accounts (register, tokens, profile, password) and every error the auth API answers.
+mod csrf;
 mod errors;
 mod flow;
+mod password_limit;
+mod registration_limit;
 mod throttle;
 
 use crate::helpers::*;

@@ -3,7 +3,9 @@
 mod access;
 mod client;
 mod delivery;
+mod limits;
 mod notifications;
+mod origin;
 mod randomized;
 mod resume;
 

@@ -114,7 +114,11 @@ async fn every_kind_of_response_carries_the_security_headers_and_a_request_id() 
             414,
         ),
         ("healthz", app.get("/healthz", None).await, 200),
-        ("metrics", app.get("/metrics", None).await, 200),
+        (
+            "metrics, off the public port",
+            app.get("/metrics", None).await,
+            404,
+        ),
         ("openapi", app.get("/api/openapi.json", None).await, 200),
         ("docs page", app.get("/api/docs/", None).await, 200),
         (

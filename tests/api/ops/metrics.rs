@@ -1,6 +1,8 @@
-//! `/metrics`: the metric names, and that each of them moves with what it counts.
+//! `/metrics`: the metric names, and that each of them moves with what it counts. Scraped on the
+//! public port with `metrics_token` (who may scrape is in `metrics_access.rs`).
 use crate::helpers::*;
 use futures_util::StreamExt;
+use orderstream::config::{Secret, Settings};
 use serde_json::json;
 use std::time::Duration;
 
@@ -15,8 +17,19 @@ const FAMILIES: [(&str, &str); 8] = [
     ("orderstream_events_published_total", "counter"),
 ];
 
+const METRICS_TOKEN: &str = "a-metrics-token-for-tests";
+
+/// The app with `/metrics` open to `METRICS_TOKEN` on its public port.
+async fn scrapable(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    TestApp::spawn_with(|s| {
+        s.metrics_token = Some(Secret::new(METRICS_TOKEN));
+        adjust(s)
+    })
+    .await
+}
+
 async fn scrape(app: &TestApp) -> String {
-    let response = app.get("/metrics", None).await;
+    let response = app.get("/metrics", Some(METRICS_TOKEN)).await;
     assert_eq!(response.status(), 200);
     let content_type = response.headers()["content-type"]
         .to_str()
@@ -47,7 +60,7 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 
 #[tokio::test]
 async fn every_metric_family_is_exposed_with_its_type() {
-    let app = TestApp::spawn().await;
+    let app = scrapable(|_| {}).await;
     app.get("/healthz", None).await;
     let text = scrape(&app).await;
     for (name, kind) in FAMILIES {
@@ -68,7 +81,7 @@ async fn every_metric_family_is_exposed_with_its_type() {
 
 #[tokio::test]
 async fn requests_are_counted_by_route_pattern_and_status_with_latency() {
-    let app = TestApp::spawn().await;
+    let app = scrapable(|_| {}).await;
     let admin = app.admin().await;
     let category = app.create_category(&admin, "Tea").await;
     let product = app
@@ -130,7 +143,7 @@ async fn requests_are_counted_by_route_pattern_and_status_with_latency() {
 
 #[tokio::test]
 async fn cache_hits_and_misses_move_with_cached_reads() {
-    let app = TestApp::spawn().await;
+    let app = scrapable(|_| {}).await;
     let admin = app.admin().await;
     let category = app.create_category(&admin, "Tea").await;
     let product = app
@@ -150,7 +163,7 @@ async fn cache_hits_and_misses_move_with_cached_reads() {
 
 #[tokio::test]
 async fn orders_by_status_and_events_published_follow_the_orders_and_survive_a_restart() {
-    let app = TestApp::spawn().await;
+    let app = scrapable(|_| {}).await;
     let admin = app.admin().await;
     let user = app.new_user().await;
     let category = app.create_category(&admin, "Tea").await;
@@ -224,7 +237,7 @@ async fn orders_by_status_and_events_published_follow_the_orders_and_survive_a_r
 #[tokio::test]
 async fn live_connections_gauge_counts_open_streams() {
     // A closed stream is noticed at the next write: keep-alives every second.
-    let app = TestApp::spawn_with(|s| s.sse_keepalive_seconds = 1).await;
+    let app = scrapable(|s| s.sse_keepalive_seconds = 1).await;
     let user = app.new_user().await;
     let live = |text: &str| sample(text, "orderstream_live_connections", &[]);
     assert_eq!(live(&scrape(&app).await), 0.0);

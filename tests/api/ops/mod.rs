@@ -2,8 +2,10 @@
 //! document and docs page, and input limits.
 mod headers;
 mod limits;
+mod logs;
 mod memory;
 mod metrics;
+mod metrics_access;
 mod openapi;
 
 use crate::helpers::*;
