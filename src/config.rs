@@ -62,6 +62,10 @@ pub struct Settings {
     /// session cookie on the API and open live streams; the variable takes them comma-separated.
     #[serde(deserialize_with = "list_or_commas")]
     pub allowed_origins: Vec<String>,
+    /// Proxies (CIDRs or addresses, e.g. `127.0.0.1/32`) whose `X-Forwarded-For`/`Forwarded`
+    /// and `X-Forwarded-Host`/`-Proto` are believed; the variable takes them comma-separated.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
     /// WebSocket and SSE streams one user may hold at once.
     pub max_live_connections_per_user: usize,
     /// Streams the server holds at once; 0 derives the cap from the open-file limit.
@@ -130,6 +134,7 @@ impl Default for Settings {
             ws_timeout_seconds: 30,
             sse_keepalive_seconds: 15,
             allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             max_live_connections_per_user: 8,
             max_live_connections: 0,
             metrics_addr: None,

@@ -311,6 +311,10 @@ impl Application {
         let origins = web::Data::new(crate::http::origin::AllowedOrigins::new(
             &settings.allowed_origins,
         ));
+        let trusted_proxies = web::Data::new(
+            crate::http::client_address::TrustedProxies::parse(&settings.trusted_proxies)
+                .map_err(StartupError::Config)?,
+        );
         let cookies = web::Data::new(crate::http::pages::CookiePolicy {
             secure: settings.cookie_secure,
         });
@@ -329,11 +333,12 @@ impl Application {
                 .app_data(cookies.clone())
                 .app_data(origins.clone())
                 .app_data(metrics_token.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(web::PayloadConfig::new(
                     crate::http::extract::MAX_BODY_BYTES,
                 ))
                 // Innermost first: URI limits, metrics, path normalization, security headers
-                // and, outermost, the request id (so every response and log line has one).
+                // and the request id (so every response and log line has one).
                 .wrap(from_fn(crate::http::extract::limit_uri))
                 .wrap(from_fn(crate::http::metrics::track))
                 .wrap(crate::http::normalize_path())
@@ -343,6 +348,8 @@ impl Application {
                     services.catalog.clone(),
                     &metrics,
                 ))
+                // Outermost: forwarding headers of untrusted peers are gone before anything reads them.
+                .wrap(from_fn(crate::http::client_address::decide))
                 .configure(crate::http::configure)
         })
         .workers(workers)

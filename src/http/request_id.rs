@@ -65,9 +65,15 @@ pub async fn assign(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = choose(req.headers());
     req.extensions_mut().insert(RequestId(id.clone()));
+    let client = req
+        .extensions()
+        .get::<crate::http::client_address::ClientAddress>()
+        .map(|c| c.0.clone())
+        .unwrap_or_default();
     let span = tracing::info_span!(
         "request",
         request_id = %id,
+        client = %client,
         method = %req.method(),
         path = %loggable(req.path()),
     );

@@ -8,6 +8,7 @@ use super::json;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::domain::user::{Email, Password, ProfileChange};
 use crate::error::AppError;
+use crate::http::client_address::client_address;
 use crate::http::extract::ApiJson;
 use crate::services::json::UserJson;
 use crate::services::Services;
@@ -69,12 +70,6 @@ pub struct PasswordBody {
     current_password: String,
     #[schema(min_length = 8, max_length = 128)]
     new_password: String,
-}
-
-pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 #[utoipa::path(

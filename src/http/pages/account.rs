@@ -11,7 +11,7 @@ use crate::auth::CurrentUser;
 use crate::domain::user::{Password, ProfileChange};
 use crate::domain::FieldErrors;
 use crate::error::AppError;
-use crate::http::api::auth::client_address;
+use crate::http::client_address::client_address;
 use crate::http::views::account::{self, AccountView};
 use crate::http::views::Ctx;
 use crate::services::Services;

@@ -10,7 +10,7 @@ use crate::auth::CurrentUser;
 use crate::domain::user::{Email, Password, ProfileChange};
 use crate::domain::FieldErrors;
 use crate::error::AppError;
-use crate::http::api::auth::client_address;
+use crate::http::client_address::client_address;
 use crate::http::views::account::{self, LoginForm};
 use crate::services::accounts::TokenPair;
 use crate::services::Services;
