@@ -58,6 +58,8 @@ pub struct Settings {
     pub ws_ping_seconds: u64,
     pub ws_timeout_seconds: u64,
     pub sse_keepalive_seconds: u64,
+    /// A request not answered within this many seconds gets 503 with `Retry-After`; 0 = no bound.
+    pub request_timeout_seconds: u64,
     /// Origins besides the site's own (`https://admin.shop.example`) whose pages may use the
     /// session cookie on the API and open live streams; the variable takes them comma-separated.
     #[serde(deserialize_with = "list_or_commas")]
@@ -133,6 +135,7 @@ impl Default for Settings {
             ws_ping_seconds: 10,
             ws_timeout_seconds: 30,
             sse_keepalive_seconds: 15,
+            request_timeout_seconds: 10,
             allowed_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             max_live_connections_per_user: 8,

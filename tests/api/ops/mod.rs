@@ -1,5 +1,5 @@
 //! Tests: operations — health, restart, security headers, request ids, metrics, the OpenAPI
-//! document and docs page, input limits, and running behind a real nginx.
+//! document and docs page, input limits, running behind a real nginx, and the answer deadline.
 mod headers;
 mod limits;
 mod logs;
@@ -9,6 +9,7 @@ mod metrics_access;
 mod nginx;
 mod openapi;
 mod proxy;
+mod timeout;
 
 use crate::helpers::*;
 use serde_json::Value;
