@@ -16,7 +16,7 @@ use crate::startup::LiveSettings;
 
 /// Token from `?token=`, else the header or cookie; checked before any upgrade, after the
 /// sender: a browser opens a WebSocket from any site's page with this site's cookie.
-fn live_user(req: &HttpRequest, services: &Services) -> Result<CurrentUser, AppError> {
+async fn live_user(req: &HttpRequest, services: &Services) -> Result<CurrentUser, AppError> {
     if let Some(reason) = crate::http::origin::foreign_sender(req) {
         tracing::warn!(path = %req.path(), reason, "refused a live stream opened from another site");
         return Err(AppError::Refused(format!(
@@ -25,15 +25,13 @@ fn live_user(req: &HttpRequest, services: &Services) -> Result<CurrentUser, AppE
         )));
     }
     let pairs = query_pairs(req)?;
-    match query_value(&pairs, "token")? {
-        Some(token) => services.accounts.authenticate(token),
-        None => {
-            let token = crate::auth::extract::bearer_token(req).ok_or_else(|| {
-                AppError::Unauthorized("authentication credentials were not provided".into())
-            })?;
-            services.accounts.authenticate(&token)
-        }
-    }
+    let token = match query_value(&pairs, "token")? {
+        Some(token) => token.to_owned(),
+        None => crate::auth::extract::bearer_token(req).ok_or_else(|| {
+            AppError::Unauthorized("authentication credentials were not provided".into())
+        })?,
+    };
+    services.accounts.authenticate(&token).await
 }
 
 /// `Last-Event-ID` header first, then `?last_event_id=`.
@@ -68,7 +66,7 @@ pub async fn websocket(
     services: web::Data<Services>,
     live: web::Data<LiveSettings>,
 ) -> Result<HttpResponse, AppError> {
-    let user = live_user(&req, &services)?;
+    let user = live_user(&req, &services).await?;
     let resume = resume_point(&req)?;
     let mut feed = services.notifications.feed(&user.user, resume).await?;
     let (response, mut session, mut incoming) = actix_ws::handle(&req, body)
@@ -121,7 +119,7 @@ pub async fn sse(
     services: web::Data<Services>,
     live: web::Data<LiveSettings>,
 ) -> Result<HttpResponse, AppError> {
-    let user = live_user(&req, &services)?;
+    let user = live_user(&req, &services).await?;
     let resume = resume_point(&req)?;
     let mut feed = services.notifications.feed(&user.user, resume).await?;
     let (tx, rx) = mpsc::channel::<web::Bytes>(16);

@@ -161,7 +161,7 @@ pub async fn refresh(
     services: web::Data<Services>,
     body: ApiJson<RefreshBody>,
 ) -> Result<HttpResponse, AppError> {
-    let (_, pair) = services.accounts.refresh(&body.0.refresh)?;
+    let (_, pair) = services.accounts.refresh(&body.0.refresh).await?;
     Ok(json(StatusCode::OK, &pair))
 }
 
@@ -186,7 +186,10 @@ pub async fn logout(
     user: MaybeUser,
     body: ApiJson<RefreshBody>,
 ) -> Result<HttpResponse, AppError> {
-    services.accounts.logout(&body.0.refresh, user.0.as_ref())?;
+    services
+        .accounts
+        .logout(&body.0.refresh, user.0.as_ref())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -231,7 +234,7 @@ pub async fn update_me(
         body.phone.as_deref(),
         body.address.as_deref(),
     )?;
-    let updated = services.accounts.update_profile(&user.user, change)?;
+    let updated = services.accounts.update_profile(&user.user, change).await?;
     Ok(json(StatusCode::OK, &UserJson::from(&updated)))
 }
 

@@ -4,7 +4,7 @@ use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
 use actix_web::dev::ServiceRequest;
 use actix_web::{HttpMessage, HttpResponse};
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use crate::auth::extract::{ACCESS_COOKIE, REFRESH_COOKIE};
@@ -26,14 +26,15 @@ pub enum CookieAction {
 const GRACE: Duration = Duration::from_secs(30);
 
 type Rotations = HashMap<[u8; 32], (Instant, TokenPair)>;
-static RECENT: LazyLock<Mutex<Rotations>> = LazyLock::new(Default::default);
+/// An async lock: it is held while the store rotates, and a worker thread must not block on it.
+static RECENT: LazyLock<tokio::sync::Mutex<Rotations>> = LazyLock::new(Default::default);
 
 /// Finds the signed-in user (inserting `CurrentUser` into the request) and says what to do
 /// with the cookies.
-pub fn resolve(req: &ServiceRequest, services: &Services) -> CookieAction {
+pub async fn resolve(req: &ServiceRequest, services: &Services) -> CookieAction {
     let access = req.cookie(ACCESS_COOKIE);
     if let Some(token) = &access {
-        if let Ok(user) = services.accounts.authenticate(token.value()) {
+        if let Ok(user) = services.accounts.authenticate(token.value()).await {
             req.extensions_mut().insert(user);
             return CookieAction::Keep;
         }
@@ -44,10 +45,14 @@ pub fn resolve(req: &ServiceRequest, services: &Services) -> CookieAction {
             None => CookieAction::Keep,
         };
     };
-    let user = rotate(services, refresh.value()).and_then(|pair| {
-        let user = services.accounts.authenticate(&pair.access)?;
-        Ok((user, pair))
-    });
+    let user = match rotate(services, refresh.value()).await {
+        Ok(pair) => services
+            .accounts
+            .authenticate(&pair.access)
+            .await
+            .map(|user| (user, pair)),
+        Err(e) => Err(e),
+    };
     match user {
         Ok((user, pair)) => {
             req.extensions_mut().insert(user);
@@ -58,9 +63,9 @@ pub fn resolve(req: &ServiceRequest, services: &Services) -> CookieAction {
 }
 
 /// Spends `refresh` once; within the grace period the same (newest) successor is returned.
-fn rotate(services: &Services, refresh: &str) -> Result<TokenPair, AppError> {
+async fn rotate(services: &Services, refresh: &str) -> Result<TokenPair, AppError> {
     // One lock around check-and-rotate, so two racing requests cannot both spend the token.
-    let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut recent = RECENT.lock().await;
     recent.retain(|_, (at, _)| at.elapsed() < GRACE);
     let mut key = TokenIssuer::hash_refresh(refresh);
     let mut found = None;
@@ -71,7 +76,7 @@ fn rotate(services: &Services, refresh: &str) -> Result<TokenPair, AppError> {
     if let Some(pair) = found {
         return Ok(pair);
     }
-    let (_, pair) = services.accounts.refresh(refresh)?;
+    let (_, pair) = services.accounts.refresh(refresh).await?;
     recent.insert(key, (Instant::now(), pair.clone()));
     Ok(pair)
 }

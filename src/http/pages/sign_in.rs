@@ -176,7 +176,8 @@ pub async fn logout(
     if let Some(refresh) = req.cookie(REFRESH_COOKIE) {
         services
             .accounts
-            .logout(refresh.value(), current.as_ref())?;
+            .logout(refresh.value(), current.as_ref())
+            .await?;
     }
     let mut response = redirect(false, "/");
     session::clear_cookies(&mut response, secure(&req));
