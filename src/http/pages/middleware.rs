@@ -29,6 +29,7 @@ pub async fn pages(
     let safe = req.method().is_safe();
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let action = session::resolve(&req, &services).await;
+    super::ctx::load_nav_counts(req.request(), &services).await;
     let mut res = if csrf::verify(&mut req).await {
         errors::to_html(next.call(req).await?.map_into_boxed_body())
     } else {

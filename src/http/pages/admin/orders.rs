@@ -65,7 +65,7 @@ pub async fn detail(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: OrderId = path_id(&id)?;
-    let order = services.orders.get(&admin.user.user, id)?;
+    let order = services.orders.get(&admin.user.user, id).await?;
     if admin.ctx.htmx.wants("admin-order") {
         return Ok(html(StatusCode::OK, orders::live(&admin.ctx, &order)));
     }
