@@ -14,8 +14,9 @@ use crate::auth::{PasswordHasher, TokenIssuer};
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::domain::user::{Email, Password};
+use crate::services::backups::BackupSchedule;
 use crate::services::throttle::LoginThrottle;
-use crate::services::{Accounts, Carts, Catalog, Notifications, Orders, Services};
+use crate::services::{Accounts, Backups, Carts, Catalog, Notifications, Orders, Services};
 use crate::store::{Store, StoreError};
 
 mod limits;
@@ -157,6 +158,14 @@ impl Context {
             cart: Carts::new(store.clone()),
             orders: Orders::new(store.clone(), hub.clone(), registry),
             notifications: Notifications::new(store.clone(), hub),
+            backups: Backups::new(
+                store.clone(),
+                BackupSchedule::from_settings(
+                    settings.backup_dir.as_deref(),
+                    settings.backup_every_hours,
+                    settings.backup_keep,
+                ),
+            ),
         };
         Ok(Context { store, services })
     }
@@ -352,6 +361,7 @@ impl Application {
         .listen(listener)?
         .run();
         spawn_housekeeping(context.services.clone());
+        spawn_scheduled_backups(context.services.backups.clone());
         tracing::info!(
             "OrderStream serving on http://{}:{}/",
             display_host(&settings.addr),
@@ -445,6 +455,25 @@ fn spawn_housekeeping(services: Services) {
                 let _ = services.orders.prune();
             })
             .await;
+        }
+    });
+}
+
+/// A backup into `backup_dir` every `backup_every_hours` (the first one a period after start,
+/// so that restarts do not crowd out older backups).
+fn spawn_scheduled_backups(backups: Backups) {
+    let Some(every) = backups.schedule().map(|s| s.every) else {
+        return;
+    };
+    actix_web::rt::spawn(async move {
+        let start = tokio::time::Instant::now() + every;
+        let mut timer = tokio::time::interval_at(start, every);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            timer.tick().await;
+            if let Err(e) = backups.back_up_now().await {
+                tracing::error!(error = ?e, "scheduled backup failed");
+            }
         }
     });
 }
