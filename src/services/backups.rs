@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::backup_dir::{BackupDir, BackupFile};
+use super::backup_dir::BackupDir;
+pub use super::backup_dir::BackupFile;
 use super::blocking;
 use crate::error::AppError;
 use crate::store::{BackupError, BackupInfo, Snapshot, Store, StoreError};
@@ -47,6 +48,7 @@ pub struct Backups {
 pub struct LiveBackup {
     pub file_name: String,
     pub writer_pause: Duration,
+    pub records: usize,
     pub body: BoxStream<'static, io::Result<Bytes>>,
 }
 
@@ -66,6 +68,7 @@ impl Backups {
         let snapshot = blocking(move || Ok(store.snapshot()?)).await?;
         let file_name = BackupFile::name_at(snapshot.taken_at);
         let writer_pause = snapshot.writer_pause;
+        let records = snapshot.record_count();
         let (sender, receiver) = tokio::sync::mpsc::channel(4);
         actix_web::rt::task::spawn_blocking(move || {
             let mut out = ChannelWriter(sender.clone());
@@ -82,6 +85,7 @@ impl Backups {
         Ok(LiveBackup {
             file_name,
             writer_pause,
+            records,
             body: Box::pin(body),
         })
     }

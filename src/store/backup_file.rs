@@ -208,15 +208,14 @@ struct Header {
 }
 
 fn read_header(input: &mut File) -> Result<Header, BackupError> {
-    let mut header = [0u8; HEADER_LEN as usize];
-    if let Err(e) = input.read_exact(&mut header) {
-        return Err(match e.kind() {
-            io::ErrorKind::UnexpectedEof => BackupError::Damaged("truncated header".into()),
-            _ => e.into(),
-        });
-    }
-    if &header[..8] != MAGIC {
+    let mut header = Vec::with_capacity(HEADER_LEN as usize);
+    input.take(HEADER_LEN).read_to_end(&mut header)?;
+    let start = &header[..header.len().min(MAGIC.len())];
+    if start != &MAGIC[..start.len()] || start.is_empty() {
         return Err(BackupError::NotABackup);
+    }
+    if header.len() < HEADER_LEN as usize {
+        return Err(BackupError::Damaged("truncated header".into()));
     }
     let field = |at: usize| {
         u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])

@@ -16,7 +16,8 @@ use crate::services::Services;
     tag = "operations",
     responses(
         (status = 200, description = "The backup file (attachment); header \
-            `X-Backup-Writer-Pause-Us` says how long writes were held off",
+            `X-Backup-Writer-Pause-Us` says how long writes were held off, `X-Backup-Records` how \
+            many records the file holds",
          content_type = "application/octet-stream", body = Vec<u8>),
         (status = 401, response = crate::http::openapi::Unauthorized),
         (status = 403, response = crate::http::openapi::Forbidden),
@@ -36,5 +37,6 @@ pub async fn backup(services: web::Data<Services>, _: Admin) -> Result<HttpRespo
             "x-backup-writer-pause-us",
             live.writer_pause.as_micros().to_string(),
         ))
+        .insert_header(("x-backup-records", live.records.to_string()))
         .streaming(live.body))
 }
