@@ -1,4 +1,4 @@
-//! The backup file: a `Snapshot` written out, read back and restored into an empty directory.
+//! The backup file: a `Snapshot` written out, and read back and checked (see `restore`).
 //!
 //! Layout (integers big-endian):
 //! ```text
@@ -15,9 +15,9 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use super::{format_version, Snapshot, META_DATABASE_ID};
+use super::{format_version, Snapshot};
 
-const MAGIC: &[u8; 8] = b"OSBACKUP";
+pub(super) const MAGIC: &[u8; 8] = b"OSBACKUP";
 /// Raise with any change of the layout above; restore refuses a newer one.
 pub const BACKUP_FORMAT: u32 = 1;
 const HEADER_LEN: u64 = 24;
@@ -25,8 +25,6 @@ const CHECKSUM_LEN: u64 = 32;
 const MAX_NAME: u64 = 4096;
 const MAX_KEY: u64 = 1 << 20;
 const MAX_VALUE: u64 = 256 << 20;
-/// Records per sled batch while restoring (bounds memory, keeps the import fast).
-const RESTORE_BATCH: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -129,85 +127,12 @@ pub fn verify_backup(file: &Path) -> Result<BackupInfo, BackupError> {
     read_records(&mut input, body_len, header, |_| Ok(()))
 }
 
-/// Restores `file` into `data_dir`, which must be new or empty. Nothing is written unless the
-/// whole file checked out; an import that fails midway (disk full) is removed again.
-pub fn restore_backup(file: &Path, data_dir: &Path) -> Result<BackupInfo, BackupError> {
-    let created = match std::fs::read_dir(data_dir).map(|mut entries| entries.next()) {
-        Ok(Some(_)) => return Err(BackupError::TargetNotEmpty(data_dir.display().to_string())),
-        Ok(None) => false,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => true,
-        Err(e) => return Err(BackupError::Io(format!("{}: {e}", data_dir.display()))),
-    };
-    verify_backup(file)?;
-    if created {
-        std::fs::create_dir_all(data_dir)?;
-    }
-    let outcome = import(file, data_dir);
-    if outcome.is_err() {
-        let _ = std::fs::remove_dir_all(data_dir.join("db"));
-        if created {
-            let _ = std::fs::remove_dir(data_dir);
-        }
-    }
-    outcome
-}
-
-fn import(file: &Path, data_dir: &Path) -> Result<BackupInfo, BackupError> {
-    let db = sled::Config::new()
-        .path(data_dir.join("db"))
-        .open()
-        .map_err(|e| BackupError::Io(e.to_string()))?;
-    let mut input = File::open(file)?;
-    let header = read_header(&mut input)?;
-    let body_len = check_checksum(&mut input)?;
-    let mut tree: Option<(sled::Tree, bool)> = None;
-    let mut batch = (sled::Batch::default(), 0usize);
-    let sled_error = |e: sled::Error| BackupError::Io(e.to_string());
-    let info = read_records(&mut input, body_len, header, |item| {
-        match item {
-            Item::Tree(name) => {
-                if let Some((done, _)) = tree.take() {
-                    done.apply_batch(std::mem::take(&mut batch.0))
-                        .map_err(sled_error)?;
-                    batch.1 = 0;
-                }
-                let is_meta = name == b"meta";
-                tree = Some((db.open_tree(name).map_err(sled_error)?, is_meta));
-            }
-            Item::Record(key, value) => {
-                let Some((current, is_meta)) = &tree else {
-                    return Err(BackupError::Damaged("a record before any tree".into()));
-                };
-                // A restored copy is a new database: it gets its own id at first open, so a
-                // cache shared with the original (Redis) never serves one's entries to the other.
-                if *is_meta && key == META_DATABASE_ID {
-                    return Ok(());
-                }
-                batch.0.insert(key, value);
-                batch.1 += 1;
-                if batch.1 == RESTORE_BATCH {
-                    current
-                        .apply_batch(std::mem::take(&mut batch.0))
-                        .map_err(sled_error)?;
-                    batch.1 = 0;
-                }
-            }
-        }
-        Ok(())
-    })?;
-    if let Some((last, _)) = tree {
-        last.apply_batch(batch.0).map_err(sled_error)?;
-    }
-    db.flush().map_err(sled_error)?;
-    Ok(info)
-}
-
-struct Header {
+pub(super) struct Header {
     database_format: u32,
     created_at: i64,
 }
 
-fn read_header(input: &mut File) -> Result<Header, BackupError> {
+pub(super) fn read_header(input: &mut File) -> Result<Header, BackupError> {
     let mut header = Vec::with_capacity(HEADER_LEN as usize);
     input.take(HEADER_LEN).read_to_end(&mut header)?;
     let start = &header[..header.len().min(MAGIC.len())];
@@ -243,7 +168,7 @@ fn read_header(input: &mut File) -> Result<Header, BackupError> {
 
 /// Compares the trailing SHA-256 with the bytes before it; answers the body's length and
 /// leaves `input` at the start of the body.
-fn check_checksum(input: &mut File) -> Result<u64, BackupError> {
+pub(super) fn check_checksum(input: &mut File) -> Result<u64, BackupError> {
     let len = input.metadata()?.len();
     let Some(body_len) = len.checked_sub(HEADER_LEN + CHECKSUM_LEN) else {
         return Err(BackupError::Damaged("truncated".into()));
@@ -275,13 +200,13 @@ impl Write for HashSink<'_> {
     }
 }
 
-enum Item<'a> {
+pub(super) enum Item<'a> {
     Tree(&'a [u8]),
     Record(&'a [u8], &'a [u8]),
 }
 
 /// Decodes the body, handing each tree and record to `sink`; checks the end marker's count.
-fn read_records(
+pub(super) fn read_records(
     input: &mut File,
     body_len: u64,
     header: Header,
@@ -298,7 +223,7 @@ fn read_records(
                 sink(Item::Tree(&key))?;
                 trees += 1;
             }
-            [b'R'] => {
+            [b'R'] if trees > 0 => {
                 read_bytes(&mut body, MAX_KEY, &mut key)?;
                 read_bytes(&mut body, MAX_VALUE, &mut value)?;
                 sink(Item::Record(&key, &value))?;

@@ -10,6 +10,7 @@ mod events;
 mod format_version;
 mod order_queue;
 mod orders;
+mod restore;
 mod snapshot;
 mod tokens;
 mod users;
@@ -18,13 +19,14 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-pub use backup_file::{restore_backup, verify_backup, BackupError, BackupInfo, BACKUP_FORMAT};
+pub use backup_file::{verify_backup, BackupError, BackupInfo, BACKUP_FORMAT};
 pub use catalog::CatalogPage;
 pub use error::{Shortage, StoreError};
 pub use events::EventPage;
 pub use format_version::CURRENT as DATABASE_FORMAT_VERSION;
 pub use order_queue::Publisher;
 pub use orders::{OrderFilter, OrderPage, OrderRequest, PlacedOrder};
+pub use restore::restore_backup;
 pub use snapshot::Snapshot;
 pub use tokens::{RefreshOutcome, RefreshRecord};
 
