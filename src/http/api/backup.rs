@@ -18,7 +18,7 @@ use crate::services::Services;
         (status = 200, description = "The backup file (attachment); header \
             `X-Backup-Writer-Pause-Us` says how long writes were held off, `X-Backup-Records` how \
             many records the file holds",
-         content_type = "application/octet-stream", body = Vec<u8>),
+         content_type = "application/octet-stream", body = crate::http::openapi::BackupFile),
         (status = 401, response = crate::http::openapi::Unauthorized),
         (status = 403, response = crate::http::openapi::Forbidden),
     ),
