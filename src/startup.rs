@@ -361,7 +361,7 @@ impl Application {
         .listen(listener)?
         .run();
         spawn_housekeeping(context.services.clone());
-        spawn_scheduled_backups(context.services.backups.clone());
+        context.services.backups.start_schedule();
         tracing::info!(
             "OrderStream serving on http://{}:{}/",
             display_host(&settings.addr),
@@ -455,25 +455,6 @@ fn spawn_housekeeping(services: Services) {
                 let _ = services.orders.prune();
             })
             .await;
-        }
-    });
-}
-
-/// A backup into `backup_dir` every `backup_every_hours` (the first one a period after start,
-/// so that restarts do not crowd out older backups).
-fn spawn_scheduled_backups(backups: Backups) {
-    let Some(every) = backups.schedule().map(|s| s.every) else {
-        return;
-    };
-    actix_web::rt::spawn(async move {
-        let start = tokio::time::Instant::now() + every;
-        let mut timer = tokio::time::interval_at(start, every);
-        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            timer.tick().await;
-            if let Err(e) = backups.back_up_now().await {
-                tracing::error!(error = ?e, "scheduled backup failed");
-            }
         }
     });
 }

@@ -23,14 +23,17 @@ pub struct BackupSchedule {
 
 impl BackupSchedule {
     /// The schedule from the settings: none without a directory. A period under a second
-    /// (or nonsense) becomes one second; at least one backup is kept.
+    /// becomes one second, and one that is not a positive number the default day (with a
+    /// warning); at least one backup is kept.
     pub fn from_settings(dir: Option<&Path>, every_hours: f64, keep: usize) -> Option<Self> {
-        let seconds = if every_hours.is_finite() {
+        let dir = dir?;
+        let seconds = if every_hours > 0.0 && every_hours.is_finite() {
             (every_hours * 3600.0).clamp(1.0, 1e9)
         } else {
+            tracing::warn!(every_hours, "backup_every_hours must be positive; using 24");
             24.0 * 3600.0
         };
-        dir.map(|dir| BackupSchedule {
+        Some(BackupSchedule {
             dir: dir.to_owned(),
             every: Duration::from_secs_f64(seconds),
             keep: keep.max(1),
@@ -90,6 +93,25 @@ impl Backups {
         })
     }
 
+    /// A backup into `backup_dir` every `backup_every_hours`, the first a period after start (so
+    /// that restarts do not crowd out older backups). Call inside an actix System.
+    pub fn start_schedule(&self) {
+        let Some(every) = self.schedule.as_ref().map(|s| s.every) else {
+            return;
+        };
+        let backups = self.clone();
+        actix_web::rt::spawn(async move {
+            let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                timer.tick().await;
+                if let Err(e) = backups.back_up_now().await {
+                    tracing::error!(error = ?e, "scheduled backup failed");
+                }
+            }
+        });
+    }
+
     /// Writes a backup into `backup_dir` now and drops the oldest beyond `backup_keep`.
     pub async fn back_up_now(&self) -> Result<BackupFile, AppError> {
         let Some(schedule) = self.schedule.clone() else {
@@ -147,6 +169,10 @@ impl Write for ChannelWriter {
 
 /// Backs up a stopped data dir to `out` (written aside, then renamed: never a partial file).
 pub fn back_up_stopped(data_dir: &Path, out: &Path) -> Result<Snapshot, String> {
+    // Opening would create an empty database where there is none: a backup of nothing.
+    if !data_dir.join("db").exists() {
+        return Err(format!("there is no database in {}", data_dir.display()));
+    }
     let store = Store::open(data_dir).map_err(|e| match e {
         StoreError::Locked => format!(
             "the database in {} is in use by a running server: take a live backup with \

@@ -11,7 +11,8 @@
 //!
 //! Writers wait only for the in-memory copy (cloning a sled value is a reference count, no
 //! byte copy); encoding, compressing and writing the file happen after they resume. Measured
-//! on a 2-core test machine: see README "Backups" (a few ms for thousands of records).
+//! (test `a_backup_under_load…`, debug build, 2 shared cores, 32 clients placing orders):
+//! 5–7 ms for ~9,500 records. The copy costs memory the size of the database until written.
 use std::time::{Duration, Instant};
 
 use super::{format_version, Store, StoreError};

@@ -179,6 +179,14 @@ async fn restore_refuses_damaged_truncated_newer_or_foreign_files_and_writes_not
         .collect();
     assert_eq!(entries, ["notes.txt"]);
 
+    // Backing up a directory without a database creates none.
+    let nowhere = dir.path().join("nowhere");
+    assert_refused(
+        &back_up(&nowhere, &dir.path().join("x")),
+        "there is no database in",
+    );
+    assert!(!nowhere.exists());
+
     // The untouched file restores into an empty directory.
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
