@@ -14,8 +14,9 @@ use crate::auth::{PasswordHasher, TokenIssuer};
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::domain::user::{Email, Password};
+use crate::services::backups::BackupSchedule;
 use crate::services::throttle::LoginThrottle;
-use crate::services::{Accounts, Carts, Catalog, Notifications, Orders, Services};
+use crate::services::{Accounts, Backups, Carts, Catalog, Notifications, Orders, Services};
 use crate::store::{Store, StoreError};
 
 mod limits;
@@ -157,6 +158,14 @@ impl Context {
             cart: Carts::new(store.clone()),
             orders: Orders::new(store.clone(), hub.clone(), registry),
             notifications: Notifications::new(store.clone(), hub),
+            backups: Backups::new(
+                store.clone(),
+                BackupSchedule::from_settings(
+                    settings.backup_dir.as_deref(),
+                    settings.backup_every_hours,
+                    settings.backup_keep,
+                ),
+            ),
         };
         Ok(Context { store, services })
     }
@@ -352,6 +361,7 @@ impl Application {
         .listen(listener)?
         .run();
         spawn_housekeeping(context.services.clone());
+        context.services.backups.start_schedule();
         tracing::info!(
             "OrderStream serving on http://{}:{}/",
             display_host(&settings.addr),

@@ -60,6 +60,7 @@ pub use schemas::*;
         websocket,
         events,
         api::ops::healthz,
+        api::backup::backup,
         crate::http::metrics::metrics,
         openapi_json,
         docs_index,

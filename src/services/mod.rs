@@ -1,5 +1,7 @@
 //! The use cases: the only place pages and the API share logic.
 pub mod accounts;
+mod backup_dir;
+pub mod backups;
 pub mod cart;
 pub mod catalog;
 pub mod json;
@@ -12,6 +14,7 @@ use actix_web::web;
 use crate::error::AppError;
 
 pub use accounts::Accounts;
+pub use backups::Backups;
 pub use cart::Carts;
 pub use catalog::Catalog;
 pub use notifications::Notifications;
@@ -25,6 +28,7 @@ pub struct Services {
     pub cart: Carts,
     pub orders: Orders,
     pub notifications: Notifications,
+    pub backups: Backups,
 }
 
 /// Runs blocking work (store reads and writes, scans, sled transactions) on the blocking pool;
