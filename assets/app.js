@@ -339,8 +339,13 @@
     socket.onmessage = function (message) {
       try { deliver(JSON.parse(message.data)); } catch (e) { /* not an event */ }
     };
-    socket.onclose = function () {
-      if (opened) {
+    socket.onclose = function (closed) {
+      // 4001: the token expired or was revoked. The session check renews the cookies (or
+      // finds the visitor signed out), so the next attempt carries a fresh token.
+      if (closed.code === 4001) {
+        setTransport("reconnecting");
+        later(function () { whenSignedIn(function () { connectWebSocket(false); }); });
+      } else if (opened) {
         setTransport("reconnecting");
         later(function () { whenSignedIn(function () { connectWebSocket(false); }); });
       } else if (!retried) {
@@ -359,6 +364,13 @@
     };
     source.addEventListener("order.status", handle);
     source.addEventListener("order.created", handle);
+    // The stream's token expired or was revoked: the browser would reconnect by itself with
+    // the same cookie; renew the session first instead.
+    source.addEventListener("auth-expired", function () {
+      source.close();
+      setTransport("reconnecting");
+      later(function () { whenSignedIn(connectEventSource); });
+    });
     source.onopen = function () { delay = 500; setTransport("sse"); };
     source.onerror = function () {
       if (source.readyState === EventSource.CLOSED) {

@@ -152,7 +152,7 @@ impl Context {
         let hub = Hub::with_limits(live_limits).start();
         let registry = OrderRegistry::new(store.clone(), hub.clone()).start();
         let services = Services {
-            accounts: Accounts::new(store.clone(), hasher, tokens, throttle),
+            accounts: Accounts::new(store.clone(), hasher, tokens, throttle, hub.clone()),
             catalog: Catalog::new(store.clone(), cache),
             cart: Carts::new(store.clone()),
             orders: Orders::new(store.clone(), hub.clone(), registry),

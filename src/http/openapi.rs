@@ -139,6 +139,10 @@ impl Modify for BearerAuth {
 // Text fields in requests (utoipa wants the patterns as literals, hence repeated): free text
 // has no control characters but tab, CR and LF; a name also has a non-space character.
 /// Live order events over WebSocket: one JSON text frame per event (see `EventJson`).
+///
+/// The socket lives no longer than the access token it was opened with: when the token
+/// expires, is revoked (logout) or is outdated by a password change, the server closes it with
+/// code 4001 and a reason; reconnect with a fresh token (and `last_event_id`).
 #[utoipa::path(
     get,
     path = "/ws/",
@@ -163,6 +167,11 @@ impl Modify for BearerAuth {
 fn websocket() {}
 
 /// Live order events as Server-Sent Events (`id:`, `event:`, `data: <EventJson>`).
+///
+/// The stream lives no longer than the access token it was opened with: when the token
+/// expires, is revoked (logout) or is outdated by a password change, a last event
+/// `event: auth-expired` (`data: {"type": "auth-expired", "reason": "expired"|"revoked"}`)
+/// is sent and the stream ends; reconnect with a fresh token.
 #[utoipa::path(
     get,
     path = "/api/events/",

@@ -1,9 +1,12 @@
 //! Register, sign in, rotate, sign out, profile, password change.
+use actix::Addr;
 use serde::Serialize;
 use std::sync::Arc;
 
 use super::throttle::LoginThrottle;
 use super::{blocking, now};
+use crate::actors::messages::CredentialsChanged;
+use crate::actors::Hub;
 use crate::auth::{CurrentUser, PasswordHasher, TokenIssuer};
 use crate::domain::user::{Email, Password, ProfileChange, User};
 use crate::error::AppError;
@@ -21,6 +24,8 @@ pub struct Accounts {
     hasher: Arc<PasswordHasher>,
     tokens: Arc<TokenIssuer>,
     throttle: LoginThrottle,
+    /// Told when credentials stop being good, so open live streams holding them close.
+    hub: Addr<Hub>,
 }
 
 const BAD_CREDENTIALS: &str = "no active account found with the given credentials";
@@ -32,12 +37,14 @@ impl Accounts {
         hasher: PasswordHasher,
         tokens: TokenIssuer,
         throttle: LoginThrottle,
+        hub: Addr<Hub>,
     ) -> Accounts {
         Accounts {
             store,
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),
             throttle,
+            hub,
         }
     }
 
@@ -163,6 +170,11 @@ impl Accounts {
         if let Some(current) = access {
             self.store
                 .revoke_access_token(&current.claims.jti, current.claims.exp)?;
+            self.hub.do_send(CredentialsChanged {
+                user: current.user.id,
+                revoked_jti: Some(current.claims.jti.clone()),
+                token_version: None,
+            });
         }
         Ok(())
     }
@@ -225,14 +237,19 @@ impl Accounts {
         }
         let hash = self.hasher.hash(new.expose().to_owned()).await?;
         let (store, id) = (self.store.clone(), user.id);
-        blocking(move || {
-            store.update_user(id, |u| {
+        let updated = blocking(move || {
+            Ok(store.update_user(id, |u| {
                 u.password_hash = hash.clone();
                 u.token_version += 1;
-            })?;
-            Ok(())
+            })?)
         })
-        .await
+        .await?;
+        self.hub.do_send(CredentialsChanged {
+            user: id,
+            revoked_jti: None,
+            token_version: Some(updated.token_version),
+        });
+        Ok(())
     }
 
     /// Makes `email` an admin with `password`, creating the account when needed.

@@ -3,6 +3,7 @@ pub mod accounts;
 pub mod cart;
 pub mod catalog;
 pub mod json;
+pub mod live_feed;
 pub mod notifications;
 pub mod orders;
 pub mod throttle;

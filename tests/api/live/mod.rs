@@ -2,6 +2,7 @@
 //! driven through the real server with real clients.
 mod access;
 mod client;
+mod credentials;
 mod delivery;
 mod limits;
 mod notifications;
