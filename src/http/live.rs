@@ -72,6 +72,18 @@ fn event_json(event: &OrderEvent) -> String {
     serde_json::to_string(&EventJson::from(event)).expect("event serializes")
 }
 
+/// Sent first when the resume point is ahead of the log: a client that does not reload
+/// would otherwise wait forever for ids that will never come.
+fn reset_json(newest: EventId) -> String {
+    serde_json::json!({
+        "id": newest.get(),
+        "type": "reset",
+        "detail": "the resume point is ahead of the event log: reload what you show; \
+                   live events follow from this id",
+    })
+    .to_string()
+}
+
 /// Close code for credentials that stopped being good: reconnect with a fresh token.
 const CREDENTIALS_CLOSE: u16 = 4001;
 
@@ -127,6 +139,9 @@ pub async fn websocket(
                     Ok(FeedItem::Event(event)) => {
                         if session.text(event_json(&event)).await.is_err() { break None; }
                     }
+                    Ok(FeedItem::Reset(newest)) => {
+                        if session.text(reset_json(newest)).await.is_err() { break None; }
+                    }
                     Ok(FeedItem::End(end)) => break Some(close_reason(end)),
                     Err(_) => break Some(actix_ws::CloseCode::Error.into()),
                 },
@@ -180,6 +195,8 @@ pub async fn sse(
             let frame = tokio::select! {
                 next = feed.next() => match next {
                     Ok(FeedItem::Event(event)) => format!("id: {}\nevent: {}\ndata: {}\n\n", event.id, event.kind.as_str(), event_json(&event)),
+                    // The id line moves EventSource's Last-Event-ID back into the log.
+                    Ok(FeedItem::Reset(newest)) => format!("id: {newest}\nevent: reset\ndata: {}\n\n", reset_json(newest)),
                     Ok(FeedItem::End(end @ (FeedEnd::Expired | FeedEnd::Revoked))) => {
                         let _ = tx.send(web::Bytes::from(auth_expired_frame(end))).await;
                         break;

@@ -16,6 +16,9 @@ use crate::error::AppError;
 #[derive(Debug)]
 pub enum FeedItem {
     Event(OrderEvent),
+    /// The resume point was ahead of the log (a restored database, an invented id): the client
+    /// must reload what it shows; the feed goes on with events after this newest id.
+    Reset(EventId),
     End(FeedEnd),
 }
 
@@ -35,6 +38,7 @@ pub struct LiveFeed {
     last: EventId,
     backlog: VecDeque<OrderEvent>,
     replaying: bool,
+    reset: Option<EventId>,
     expires: Instant,
 }
 
@@ -49,19 +53,19 @@ fn expiry(exp: i64) -> Instant {
 
 impl Notifications {
     /// Starts a feed for `current` resuming after `last_event_id`, or from now when none is
-    /// given.
+    /// given; a resume point past the newest event starts with a reset.
     pub async fn feed(
         &self,
         current: &CurrentUser,
         last_event_id: Option<EventId>,
     ) -> Result<LiveFeed, AppError> {
         // Read "now" before subscribing: anything committed in between is then replayed.
-        let after = match last_event_id {
-            Some(id) => id,
-            None => {
-                let store = self.store.clone();
-                blocking(move || Ok(store.last_event_id()?)).await?
-            }
+        let store = self.store.clone();
+        let newest = blocking(move || Ok(store.last_event_id()?)).await?;
+        let (after, reset) = match last_event_id {
+            Some(id) if id > newest => (newest, Some(newest)),
+            Some(id) => (id, None),
+            None => (newest, None),
         };
         let subscription = self.subscribe(current).await?;
         Ok(LiveFeed {
@@ -69,14 +73,18 @@ impl Notifications {
             last: after,
             backlog: Default::default(),
             replaying: true,
+            reset,
             expires: expiry(current.claims.exp),
         })
     }
 }
 
 impl LiveFeed {
-    /// The next event, or why the feed ended.
+    /// The next event, the reset that comes first, or why the feed ended.
     pub async fn next(&mut self) -> Result<FeedItem, AppError> {
+        if let Some(newest) = self.reset.take() {
+            return Ok(FeedItem::Reset(newest));
+        }
         loop {
             if Instant::now() >= self.expires {
                 return Ok(FeedItem::End(FeedEnd::Expired));

@@ -8,6 +8,7 @@ mod limits;
 mod notifications;
 mod origin;
 mod randomized;
+mod reset;
 mod resume;
 
 use serde_json::{json, Value};
