@@ -311,6 +311,7 @@ impl Application {
         let origins = web::Data::new(crate::http::origin::AllowedOrigins::new(
             &settings.allowed_origins,
         ));
+        let rotations = web::Data::new(crate::http::pages::session::RotationGrace::default());
         let cookies = web::Data::new(crate::http::pages::CookiePolicy {
             secure: settings.cookie_secure,
         });
@@ -327,6 +328,7 @@ impl Application {
                 .app_data(live.clone())
                 .app_data(metrics.clone())
                 .app_data(cookies.clone())
+                .app_data(rotations.clone())
                 .app_data(origins.clone())
                 .app_data(metrics_token.clone())
                 .app_data(web::PayloadConfig::new(

@@ -163,6 +163,15 @@ impl Accounts {
         Ok((user, pair))
     }
 
+    /// Whether `refresh` would still rotate (its family not revoked, the token unspent): what
+    /// a page's grace answer checks before handing out a successor it remembered.
+    pub fn refresh_alive(&self, refresh: &str) -> Result<bool, AppError> {
+        let hash = TokenIssuer::hash_refresh(refresh);
+        Ok(self
+            .store
+            .refresh_token_alive(&hash, now().unix_timestamp())?)
+    }
+
     /// Revokes the refresh token's family and, when given, the access token at once.
     pub fn logout(&self, refresh: &str, access: Option<&CurrentUser>) -> Result<(), AppError> {
         self.store

@@ -2,6 +2,7 @@
 mod csrf;
 mod errors;
 mod flow;
+mod grace;
 mod password_limit;
 mod registration_limit;
 mod throttle;
