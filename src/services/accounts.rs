@@ -96,7 +96,9 @@ impl Accounts {
         client: &str,
     ) -> Result<(User, TokenPair), AppError> {
         let email_key = email.trim().to_lowercase();
-        self.throttle.before_attempt(client, &email_key)?;
+        let attempt = self.throttle.before_attempt(client, &email_key)?;
+        // Slows guessing at an email under attack without refusing its owner.
+        tokio::time::sleep(attempt.delay).await;
         let store = self.store.clone();
         let email = Email::parse(email).ok();
         let found = blocking(move || Ok(email.and_then(|e| store.user_by_email(&e).ok()))).await?;
@@ -107,10 +109,11 @@ impl Accounts {
             }
             None => self.hasher.verify_decoy(password).await.map(|_| None)?,
         };
+        // A failure was counted before the check; only a success is reported back.
         let Some(user) = user else {
-            self.throttle.after_failure(&email_key);
             return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
         };
+        self.throttle.after_success(client, &email_key);
         let pair = self.start_session(&user)?;
         Ok((user, pair))
     }

@@ -3,6 +3,7 @@ mod csrf;
 mod errors;
 mod flow;
 mod grace;
+mod lockout;
 mod password_limit;
 mod registration_limit;
 mod throttle;
