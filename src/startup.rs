@@ -153,7 +153,7 @@ impl Context {
         let hub = Hub::with_limits(live_limits).start();
         let registry = OrderRegistry::new(store.clone(), hub.clone()).start();
         let services = Services {
-            accounts: Accounts::new(store.clone(), hasher, tokens, throttle),
+            accounts: Accounts::new(store.clone(), hasher, tokens, throttle, hub.clone()),
             catalog: Catalog::new(store.clone(), cache),
             cart: Carts::new(store.clone()),
             orders: Orders::new(store.clone(), hub.clone(), registry),
@@ -320,6 +320,7 @@ impl Application {
         let origins = web::Data::new(crate::http::origin::AllowedOrigins::new(
             &settings.allowed_origins,
         ));
+        let rotations = web::Data::new(crate::http::pages::session::RotationGrace::default());
         let cookies = web::Data::new(crate::http::pages::CookiePolicy {
             secure: settings.cookie_secure,
         });
@@ -336,6 +337,7 @@ impl Application {
                 .app_data(live.clone())
                 .app_data(metrics.clone())
                 .app_data(cookies.clone())
+                .app_data(rotations.clone())
                 .app_data(origins.clone())
                 .app_data(metrics_token.clone())
                 .app_data(web::PayloadConfig::new(

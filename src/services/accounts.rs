@@ -1,9 +1,12 @@
 //! Register, sign in, rotate, sign out, profile, password change.
+use actix::Addr;
 use serde::Serialize;
 use std::sync::Arc;
 
 use super::throttle::LoginThrottle;
 use super::{blocking, now};
+use crate::actors::messages::CredentialsChanged;
+use crate::actors::Hub;
 use crate::auth::{CurrentUser, PasswordHasher, TokenIssuer};
 use crate::domain::user::{Email, Password, ProfileChange, User};
 use crate::error::AppError;
@@ -21,6 +24,8 @@ pub struct Accounts {
     hasher: Arc<PasswordHasher>,
     tokens: Arc<TokenIssuer>,
     throttle: LoginThrottle,
+    /// Told when credentials stop being good, so open live streams holding them close.
+    hub: Addr<Hub>,
 }
 
 const BAD_CREDENTIALS: &str = "no active account found with the given credentials";
@@ -32,12 +37,14 @@ impl Accounts {
         hasher: PasswordHasher,
         tokens: TokenIssuer,
         throttle: LoginThrottle,
+        hub: Addr<Hub>,
     ) -> Accounts {
         Accounts {
             store,
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),
             throttle,
+            hub,
         }
     }
 
@@ -89,7 +96,9 @@ impl Accounts {
         client: &str,
     ) -> Result<(User, TokenPair), AppError> {
         let email_key = email.trim().to_lowercase();
-        self.throttle.before_attempt(client, &email_key)?;
+        let attempt = self.throttle.before_attempt(client, &email_key)?;
+        // Slows guessing at an email under attack without refusing its owner.
+        tokio::time::sleep(attempt.delay).await;
         let store = self.store.clone();
         let email = Email::parse(email).ok();
         let found = blocking(move || Ok(email.and_then(|e| store.user_by_email(&e).ok()))).await?;
@@ -100,10 +109,11 @@ impl Accounts {
             }
             None => self.hasher.verify_decoy(password).await.map(|_| None)?,
         };
+        // A failure was counted before the check; only a success is reported back.
         let Some(user) = user else {
-            self.throttle.after_failure(&email_key);
             return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
         };
+        self.throttle.after_success(client, &email_key);
         let pair = self.start_session(&user)?;
         Ok((user, pair))
     }
@@ -156,6 +166,15 @@ impl Accounts {
         Ok((user, pair))
     }
 
+    /// Whether `refresh` would still rotate (its family not revoked, the token unspent): what
+    /// a page's grace answer checks before handing out a successor it remembered.
+    pub fn refresh_alive(&self, refresh: &str) -> Result<bool, AppError> {
+        let hash = TokenIssuer::hash_refresh(refresh);
+        Ok(self
+            .store
+            .refresh_token_alive(&hash, now().unix_timestamp())?)
+    }
+
     /// Revokes the refresh token's family and, when given, the access token at once.
     pub fn logout(&self, refresh: &str, access: Option<&CurrentUser>) -> Result<(), AppError> {
         self.store
@@ -163,6 +182,11 @@ impl Accounts {
         if let Some(current) = access {
             self.store
                 .revoke_access_token(&current.claims.jti, current.claims.exp)?;
+            self.hub.do_send(CredentialsChanged {
+                user: current.user.id,
+                revoked_jti: Some(current.claims.jti.clone()),
+                token_version: None,
+            });
         }
         Ok(())
     }
@@ -225,14 +249,19 @@ impl Accounts {
         }
         let hash = self.hasher.hash(new.expose().to_owned()).await?;
         let (store, id) = (self.store.clone(), user.id);
-        blocking(move || {
-            store.update_user(id, |u| {
+        let updated = blocking(move || {
+            Ok(store.update_user(id, |u| {
                 u.password_hash = hash.clone();
                 u.token_version += 1;
-            })?;
-            Ok(())
+            })?)
         })
-        .await
+        .await?;
+        self.hub.do_send(CredentialsChanged {
+            user: id,
+            revoked_jti: None,
+            token_version: Some(updated.token_version),
+        });
+        Ok(())
     }
 
     /// Makes `email` an admin with `password`, creating the account when needed.

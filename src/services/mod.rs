@@ -5,6 +5,8 @@ pub mod backups;
 pub mod cart;
 pub mod catalog;
 pub mod json;
+pub mod live_feed;
+pub mod login_failures;
 pub mod notifications;
 pub mod orders;
 pub mod throttle;

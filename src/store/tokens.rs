@@ -108,6 +108,24 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Whether `hash` is a refresh token that would rotate now: unspent, unexpired, and in a
+    /// family that was not revoked.
+    pub fn refresh_token_alive(&self, hash: &[u8], now: i64) -> Result<bool, StoreError> {
+        let t = &self.inner.trees;
+        let Some(raw) = t.refresh.get(hash)? else {
+            return Ok(false);
+        };
+        let record: RefreshRecord = codec::decode(&raw)?;
+        if record.used || record.expires_at <= now {
+            return Ok(false);
+        }
+        let Some(raw_family) = t.families.get(record.family.to_key())? else {
+            return Ok(false);
+        };
+        let family: Family = codec::decode(&raw_family)?;
+        Ok(!family.revoked)
+    }
+
     /// Revokes the family of a refresh token (logout). Unknown tokens are ignored.
     pub fn revoke_refresh_family(&self, hash: &[u8]) -> Result<Option<UserId>, StoreError> {
         let _writing = self.writing();

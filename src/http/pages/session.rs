@@ -4,7 +4,7 @@ use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
 use actix_web::dev::ServiceRequest;
 use actix_web::{HttpMessage, HttpResponse};
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::auth::extract::{ACCESS_COOKIE, REFRESH_COOKIE};
@@ -26,11 +26,17 @@ pub enum CookieAction {
 const GRACE: Duration = Duration::from_secs(30);
 
 type Rotations = HashMap<[u8; 32], (Instant, TokenPair)>;
-static RECENT: LazyLock<Mutex<Rotations>> = LazyLock::new(Default::default);
+
+/// The recent rotations of one server (app data shared by its workers; not process-wide,
+/// so servers in one process do not see each other's sessions).
+#[derive(Default)]
+pub struct RotationGrace {
+    recent: Mutex<Rotations>,
+}
 
 /// Finds the signed-in user (inserting `CurrentUser` into the request) and says what to do
 /// with the cookies.
-pub fn resolve(req: &ServiceRequest, services: &Services) -> CookieAction {
+pub fn resolve(req: &ServiceRequest, services: &Services, grace: &RotationGrace) -> CookieAction {
     let access = req.cookie(ACCESS_COOKIE);
     if let Some(token) = &access {
         if let Ok(user) = services.accounts.authenticate(token.value()) {
@@ -44,7 +50,7 @@ pub fn resolve(req: &ServiceRequest, services: &Services) -> CookieAction {
             None => CookieAction::Keep,
         };
     };
-    let user = rotate(services, refresh.value()).and_then(|pair| {
+    let user = grace.rotate(services, refresh.value()).and_then(|pair| {
         let user = services.accounts.authenticate(&pair.access)?;
         Ok((user, pair))
     });
@@ -57,23 +63,34 @@ pub fn resolve(req: &ServiceRequest, services: &Services) -> CookieAction {
     }
 }
 
-/// Spends `refresh` once; within the grace period the same (newest) successor is returned.
-fn rotate(services: &Services, refresh: &str) -> Result<TokenPair, AppError> {
-    // One lock around check-and-rotate, so two racing requests cannot both spend the token.
-    let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
-    recent.retain(|_, (at, _)| at.elapsed() < GRACE);
-    let mut key = TokenIssuer::hash_refresh(refresh);
-    let mut found = None;
-    while let Some((_, pair)) = recent.get(&key) {
-        key = TokenIssuer::hash_refresh(&pair.refresh);
-        found = Some(pair.clone());
+impl RotationGrace {
+    /// Spends `refresh` once; within the grace period the same (newest) successor is
+    /// returned, as long as it is still good: a family revoked meanwhile (reuse detected,
+    /// logout) must not live on through this memory.
+    fn rotate(&self, services: &Services, refresh: &str) -> Result<TokenPair, AppError> {
+        // One lock around check-and-rotate, so two racing requests cannot both spend the token.
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.retain(|_, (at, _)| at.elapsed() < GRACE);
+        let first = TokenIssuer::hash_refresh(refresh);
+        let mut key = first;
+        let mut found = None;
+        while let Some((_, pair)) = recent.get(&key) {
+            key = TokenIssuer::hash_refresh(&pair.refresh);
+            found = Some(pair.clone());
+        }
+        if let Some(pair) = found {
+            if services.accounts.refresh_alive(&pair.refresh)? {
+                return Ok(pair);
+            }
+            recent.remove(&first);
+            return Err(AppError::Unauthorized(
+                "the session was revoked; sign in again".into(),
+            ));
+        }
+        let (_, pair) = services.accounts.refresh(refresh)?;
+        recent.insert(key, (Instant::now(), pair.clone()));
+        Ok(pair)
     }
-    if let Some(pair) = found {
-        return Ok(pair);
-    }
-    let (_, pair) = services.accounts.refresh(refresh)?;
-    recent.insert(key, (Instant::now(), pair.clone()));
-    Ok(pair)
 }
 
 fn cookie(name: &'static str, value: String, max_age: i64, secure: bool) -> Cookie<'static> {
