@@ -312,6 +312,21 @@
     htmx.trigger(body, "os-order-" + event.order_id, event);
   }
 
+  // The server's log ends before this page's last event id (it was restored from a backup):
+  // nothing after that id will ever come. Take the server's newest id and refresh every part
+  // of the page that shows live state.
+  function reset(newest) {
+    if (typeof newest !== "number") return;
+    lastId = String(newest);
+    body.dataset.lastEventId = lastId;
+    htmx.trigger(body, "os-event", { type: "reset", id: newest });
+    var parts = document.querySelectorAll("[hx-trigger*='os-order-']");
+    for (var i = 0; i < parts.length; i++) {
+      var order = /os-order-(\d+)/.exec(parts[i].getAttribute("hx-trigger"));
+      if (order) htmx.trigger(body, "os-order-" + order[1], { type: "reset", id: newest });
+    }
+  }
+
   // Before reconnecting, let the server rotate an expired session (it sets fresh cookies).
   function whenSignedIn(then) {
     fetch("/account/session", { credentials: "same-origin", cache: "no-store" })
@@ -337,10 +352,18 @@
     }
     socket.onopen = function () { opened = true; delay = 500; setTransport("ws"); };
     socket.onmessage = function (message) {
-      try { deliver(JSON.parse(message.data)); } catch (e) { /* not an event */ }
+      var data;
+      try { data = JSON.parse(message.data); } catch (e) { return; /* not an event */ }
+      if (data && data.type === "reset") reset(data.id);
+      else deliver(data);
     };
-    socket.onclose = function () {
-      if (opened) {
+    socket.onclose = function (closed) {
+      // 4001: the token expired or was revoked. The session check renews the cookies (or
+      // finds the visitor signed out), so the next attempt carries a fresh token.
+      if (closed.code === 4001) {
+        setTransport("reconnecting");
+        later(function () { whenSignedIn(function () { connectWebSocket(false); }); });
+      } else if (opened) {
         setTransport("reconnecting");
         later(function () { whenSignedIn(function () { connectWebSocket(false); }); });
       } else if (!retried) {
@@ -359,6 +382,16 @@
     };
     source.addEventListener("order.status", handle);
     source.addEventListener("order.created", handle);
+    source.addEventListener("reset", function (message) {
+      try { reset(JSON.parse(message.data).id); } catch (e) { /* not a reset */ }
+    });
+    // The stream's token expired or was revoked: the browser would reconnect by itself with
+    // the same cookie; renew the session first instead.
+    source.addEventListener("auth-expired", function () {
+      source.close();
+      setTransport("reconnecting");
+      later(function () { whenSignedIn(connectEventSource); });
+    });
     source.onopen = function () { delay = 500; setTransport("sse"); };
     source.onerror = function () {
       if (source.readyState === EventSource.CLOSED) {

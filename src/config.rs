@@ -77,6 +77,12 @@ pub struct Settings {
     /// Opens `/metrics` on the public listener to `Authorization: Bearer <metrics_token>`.
     pub metrics_token: Option<Secret>,
     pub log_format: LogFormat,
+    /// Where scheduled backups are written; unset = no scheduled backups.
+    pub backup_dir: Option<PathBuf>,
+    /// Hours between scheduled backups (fractions allowed).
+    pub backup_every_hours: f64,
+    /// Scheduled backups kept; older ones are deleted.
+    pub backup_keep: usize,
 }
 
 /// How log lines are written to stderr.
@@ -143,6 +149,9 @@ impl Default for Settings {
             metrics_addr: None,
             metrics_token: None,
             log_format: LogFormat::Text,
+            backup_dir: None,
+            backup_every_hours: 24.0,
+            backup_keep: 7,
         }
     }
 }

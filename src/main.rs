@@ -1,4 +1,4 @@
-//! The `orderstream` command: serve (default), create-admin, seed-demo.
+//! The `orderstream` command: serve (default), create-admin, seed-demo, backup, restore.
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -40,6 +40,18 @@ enum Command {
     SeedDemo {
         #[arg(long, default_value_t = 120)]
         products: usize,
+    },
+    /// Back up the database of a stopped server (a running one: POST /api/admin/backup/).
+    Backup {
+        /// The backup file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into --data-dir, which must be new or empty.
+    Restore {
+        /// The backup file to read.
+        #[arg(long)]
+        from: PathBuf,
     },
 }
 
@@ -96,6 +108,28 @@ fn main() -> ExitCode {
                 println!(
                     "seeded {written} products in {:.1}s",
                     started.elapsed().as_secs_f64()
+                );
+                Ok(())
+            }
+            Command::Backup { out } => {
+                let snapshot =
+                    orderstream::services::backups::back_up_stopped(&settings.data_dir, &out)?;
+                println!(
+                    "backed up {} records from {} to {}",
+                    snapshot.record_count(),
+                    settings.data_dir.display(),
+                    out.display()
+                );
+                Ok(())
+            }
+            Command::Restore { from } => {
+                let info = orderstream::services::backups::restore(&from, &settings.data_dir)
+                    .map_err(|e| format!("{}: {e}", from.display()))?;
+                println!(
+                    "restored {} records (database format {}) into {}",
+                    info.records,
+                    info.database_format,
+                    settings.data_dir.display()
                 );
                 Ok(())
             }

@@ -14,8 +14,9 @@ use crate::auth::{PasswordHasher, TokenIssuer};
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::domain::user::{Email, Password};
+use crate::services::backups::BackupSchedule;
 use crate::services::throttle::LoginThrottle;
-use crate::services::{Accounts, Carts, Catalog, Notifications, Orders, Services};
+use crate::services::{Accounts, Backups, Carts, Catalog, Notifications, Orders, Services};
 use crate::store::{Store, StoreError};
 
 mod limits;
@@ -152,11 +153,19 @@ impl Context {
         let hub = Hub::with_limits(live_limits).start();
         let registry = OrderRegistry::new(store.clone(), hub.clone()).start();
         let services = Services {
-            accounts: Accounts::new(store.clone(), hasher, tokens, throttle),
+            accounts: Accounts::new(store.clone(), hasher, tokens, throttle, hub.clone()),
             catalog: Catalog::new(store.clone(), cache),
             cart: Carts::new(store.clone()),
             orders: Orders::new(store.clone(), hub.clone(), registry),
             notifications: Notifications::new(store.clone(), hub),
+            backups: Backups::new(
+                store.clone(),
+                BackupSchedule::from_settings(
+                    settings.backup_dir.as_deref(),
+                    settings.backup_every_hours,
+                    settings.backup_keep,
+                ),
+            ),
         };
         Ok(Context { store, services })
     }
@@ -319,6 +328,7 @@ impl Application {
             (settings.request_timeout_seconds > 0)
                 .then(|| Duration::from_secs(settings.request_timeout_seconds)),
         ));
+        let rotations = web::Data::new(crate::http::pages::session::RotationGrace::default());
         let cookies = web::Data::new(crate::http::pages::CookiePolicy {
             secure: settings.cookie_secure,
         });
@@ -335,6 +345,7 @@ impl Application {
                 .app_data(live.clone())
                 .app_data(metrics.clone())
                 .app_data(cookies.clone())
+                .app_data(rotations.clone())
                 .app_data(origins.clone())
                 .app_data(metrics_token.clone())
                 .app_data(trusted_proxies.clone())
@@ -365,6 +376,7 @@ impl Application {
         .listen(listener)?
         .run();
         spawn_housekeeping(context.services.clone());
+        context.services.backups.start_schedule();
         tracing::info!(
             "OrderStream serving on http://{}:{}/",
             display_host(&settings.addr),

@@ -3,8 +3,8 @@ use actix::prelude::*;
 use std::collections::HashMap;
 
 use super::messages::{
-    Connect, ConnectRefused, ConnectionId, CountConnections, Disconnect, HubStats, LiveLimits,
-    Publish, SeedOrderCounts, Stats,
+    Connect, ConnectRefused, ConnectionId, CountConnections, CredentialsChanged, Disconnect,
+    HubStats, LiveLimits, Publish, SeedOrderCounts, Stats,
 };
 use super::user_session::{AddConnection, RemoveConnection, UserSession};
 use crate::domain::event::EventKind;
@@ -89,7 +89,12 @@ impl Handler<Connect> for Hub {
             });
         entry.is_admin = msg.is_admin;
         entry.connections += 1;
-        entry.session.do_send(AddConnection { id, sink: msg.sink });
+        entry.session.do_send(AddConnection {
+            id,
+            sink: msg.sink,
+            credentials: msg.credentials,
+            revoke: msg.revoke,
+        });
         Ok(id)
     }
 }
@@ -136,6 +141,16 @@ impl Handler<Publish> for Hub {
             if let Some(owner) = self.sessions.get(&event.user_id).filter(|e| !e.is_admin) {
                 owner.session.do_send(msg.clone());
             }
+        }
+    }
+}
+
+impl Handler<CredentialsChanged> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: CredentialsChanged, _: &mut Context<Self>) {
+        if let Some(entry) = self.sessions.get(&msg.user) {
+            entry.session.do_send(msg);
         }
     }
 }

@@ -28,6 +28,39 @@ pub struct Connect {
     pub user: UserId,
     pub is_admin: bool,
     pub sink: EventSink,
+    pub credentials: StreamCredentials,
+    pub revoke: RevokeSignal,
+}
+
+/// The access token a live connection was opened with: what a revocation is matched against.
+#[derive(Debug, Clone)]
+pub struct StreamCredentials {
+    pub jti: String,
+    pub token_version: u32,
+}
+
+/// Fired (then dropped with the connection's sink) when the connection's credentials are
+/// revoked, so the connection closes with "credentials revoked" rather than "too slow".
+pub type RevokeSignal = futures_channel::oneshot::Sender<()>;
+
+/// The credentials of `user` changed (a logout revoked an access token, a password change
+/// raised the token version): the user's live connections that no longer hold good ones close.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct CredentialsChanged {
+    pub user: UserId,
+    pub revoked_jti: Option<String>,
+    pub token_version: Option<u32>,
+}
+
+impl CredentialsChanged {
+    /// Whether a connection opened with `credentials` must close.
+    pub fn outdates(&self, credentials: &StreamCredentials) -> bool {
+        self.revoked_jti.as_deref() == Some(credentials.jti.as_str())
+            || self
+                .token_version
+                .is_some_and(|current| credentials.token_version != current)
+    }
 }
 
 /// How many live connections the hub holds at most: for one user, and in all (each one is a

@@ -2,11 +2,19 @@
 use actix::prelude::*;
 use std::collections::HashMap;
 
-use super::messages::{ConnectionId, EventSink, Publish};
+use super::messages::{
+    ConnectionId, CredentialsChanged, EventSink, Publish, RevokeSignal, StreamCredentials,
+};
+
+struct Connection {
+    sink: EventSink,
+    credentials: StreamCredentials,
+    revoke: RevokeSignal,
+}
 
 #[derive(Default)]
 pub struct UserSession {
-    connections: HashMap<ConnectionId, EventSink>,
+    connections: HashMap<ConnectionId, Connection>,
 }
 
 impl Actor for UserSession {
@@ -18,6 +26,8 @@ impl Actor for UserSession {
 pub struct AddConnection {
     pub id: ConnectionId,
     pub sink: EventSink,
+    pub credentials: StreamCredentials,
+    pub revoke: RevokeSignal,
 }
 
 #[derive(Message)]
@@ -27,7 +37,12 @@ pub struct RemoveConnection(pub ConnectionId);
 impl Handler<AddConnection> for UserSession {
     type Result = ();
     fn handle(&mut self, msg: AddConnection, _: &mut Context<Self>) {
-        self.connections.insert(msg.id, msg.sink);
+        let connection = Connection {
+            sink: msg.sink,
+            credentials: msg.credentials,
+            revoke: msg.revoke,
+        };
+        self.connections.insert(msg.id, connection);
     }
 }
 
@@ -45,7 +60,26 @@ impl Handler<Publish> for UserSession {
     /// and the client resumes by replay from its last event id.
     fn handle(&mut self, msg: Publish, _: &mut Context<Self>) {
         self.connections
-            .retain(|_, sink| sink.try_send(msg.0.clone()).is_ok());
+            .retain(|_, c| c.sink.try_send(msg.0.clone()).is_ok());
+    }
+}
+
+impl Handler<CredentialsChanged> for UserSession {
+    type Result = ();
+
+    /// Signals before dropping the sink: the connection then sees why its feed ended.
+    fn handle(&mut self, msg: CredentialsChanged, _: &mut Context<Self>) {
+        let outdated: Vec<ConnectionId> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| msg.outdates(&c.credentials))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in outdated {
+            if let Some(connection) = self.connections.remove(&id) {
+                let _ = connection.revoke.send(());
+            }
+        }
     }
 }
 
@@ -57,6 +91,20 @@ mod tests {
     use crate::domain::order::OrderStatus;
     use futures_util::StreamExt;
     use std::sync::Arc;
+
+    fn add(id: ConnectionId, sink: EventSink) -> AddConnection {
+        let credentials = StreamCredentials {
+            jti: format!("jti-{id}"),
+            token_version: 0,
+        };
+        let (revoke, _) = futures_channel::oneshot::channel();
+        AddConnection {
+            id,
+            sink,
+            credentials,
+            revoke,
+        }
+    }
 
     fn event(id: u64) -> Publish {
         Publish(Arc::new(OrderEvent {
@@ -77,14 +125,8 @@ mod tests {
         let session = UserSession::default().start();
         let (slow, slow_events) = futures_channel::mpsc::channel(1);
         let (fast, mut fast_events) = futures_channel::mpsc::channel(16);
-        session
-            .send(AddConnection { id: 1, sink: slow })
-            .await
-            .unwrap();
-        session
-            .send(AddConnection { id: 2, sink: fast })
-            .await
-            .unwrap();
+        session.send(add(1, slow)).await.unwrap();
+        session.send(add(2, fast)).await.unwrap();
         for id in 1..=5 {
             session.send(event(id)).await.unwrap();
         }

@@ -11,12 +11,13 @@ use crate::domain::ids::EventId;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, query_value};
 use crate::services::json::EventJson;
+use crate::services::live_feed::{FeedEnd, FeedItem, LiveFeed};
 use crate::services::Services;
 use crate::startup::LiveSettings;
 
 /// Token from `?token=`, else the header or cookie; checked before any upgrade, after the
 /// sender: a browser opens a WebSocket from any site's page with this site's cookie.
-async fn live_user(req: &HttpRequest, services: &Services) -> Result<CurrentUser, AppError> {
+fn live_token(req: &HttpRequest) -> Result<String, AppError> {
     if let Some(reason) = crate::http::origin::foreign_sender(req) {
         tracing::warn!(path = %req.path(), reason, "refused a live stream opened from another site");
         return Err(AppError::Refused(format!(
@@ -25,13 +26,24 @@ async fn live_user(req: &HttpRequest, services: &Services) -> Result<CurrentUser
         )));
     }
     let pairs = query_pairs(req)?;
-    let token = match query_value(&pairs, "token")? {
-        Some(token) => token.to_owned(),
+    match query_value(&pairs, "token")? {
+        Some(token) => Ok(token.to_owned()),
         None => crate::auth::extract::bearer_token(req).ok_or_else(|| {
             AppError::Unauthorized("authentication credentials were not provided".into())
-        })?,
-    };
-    services.accounts.authenticate(&token).await
+        }),
+    }
+}
+
+/// The user's feed, open until the token expires or is revoked.
+async fn live_feed(req: &HttpRequest, services: &Services) -> Result<LiveFeed, AppError> {
+    let token = live_token(req)?;
+    let user: CurrentUser = services.accounts.authenticate(&token).await?;
+    let resume = resume_point(req)?;
+    let feed = services.notifications.feed(&user, resume).await?;
+    // Checked again now that the connection is registered: a logout or password change
+    // published between the first check and the registration would otherwise miss it.
+    services.accounts.authenticate(&token).await?;
+    Ok(feed)
 }
 
 /// `Last-Event-ID` header first, then `?last_event_id=`.
@@ -60,15 +72,60 @@ fn event_json(event: &OrderEvent) -> String {
     serde_json::to_string(&EventJson::from(event)).expect("event serializes")
 }
 
+/// Sent first when the resume point is ahead of the log: a client that does not reload
+/// would otherwise wait forever for ids that will never come.
+fn reset_json(newest: EventId) -> String {
+    serde_json::json!({
+        "id": newest.get(),
+        "type": "reset",
+        "detail": "the resume point is ahead of the event log: reload what you show; \
+                   live events follow from this id",
+    })
+    .to_string()
+}
+
+/// Close code for credentials that stopped being good: reconnect with a fresh token.
+const CREDENTIALS_CLOSE: u16 = 4001;
+
+fn close_reason(end: FeedEnd) -> actix_ws::CloseReason {
+    let (code, text) = match end {
+        FeedEnd::TooSlow => (
+            actix_ws::CloseCode::Again,
+            "too slow; resume with last_event_id",
+        ),
+        FeedEnd::Expired => (
+            actix_ws::CloseCode::Other(CREDENTIALS_CLOSE),
+            "access token expired; reconnect with a fresh one",
+        ),
+        FeedEnd::Revoked => (
+            actix_ws::CloseCode::Other(CREDENTIALS_CLOSE),
+            "credentials revoked (signed out or password changed); sign in again",
+        ),
+    };
+    actix_ws::CloseReason {
+        code,
+        description: Some(text.into()),
+    }
+}
+
+/// The last SSE frame of a stream whose credentials stopped being good.
+fn auth_expired_frame(end: FeedEnd) -> String {
+    let reason = if end == FeedEnd::Expired {
+        "expired"
+    } else {
+        "revoked"
+    };
+    let data = serde_json::json!({"type": "auth-expired", "reason": reason});
+    format!("event: auth-expired\ndata: {data}\n\n")
+}
+
 pub async fn websocket(
     req: HttpRequest,
     body: web::Payload,
     services: web::Data<Services>,
     live: web::Data<LiveSettings>,
 ) -> Result<HttpResponse, AppError> {
-    let user = live_user(&req, &services).await?;
-    let resume = resume_point(&req)?;
-    let mut feed = services.notifications.feed(&user.user, resume).await?;
+    let mut feed = live_feed(&req, &services).await?;
     let (response, mut session, mut incoming) = actix_ws::handle(&req, body)
         .map_err(|e| AppError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     let timeout = live.ws_timeout;
@@ -79,11 +136,13 @@ pub async fn websocket(
         let reason = loop {
             tokio::select! {
                 next = feed.next() => match next {
-                    Ok(Some(event)) => {
+                    Ok(FeedItem::Event(event)) => {
                         if session.text(event_json(&event)).await.is_err() { break None; }
                     }
-                    // Fell too far behind: the client reconnects and replays.
-                    Ok(None) => break Some(actix_ws::CloseReason { code: actix_ws::CloseCode::Again, description: Some("too slow; resume with last_event_id".into()) }),
+                    Ok(FeedItem::Reset(newest)) => {
+                        if session.text(reset_json(newest)).await.is_err() { break None; }
+                    }
+                    Ok(FeedItem::End(end)) => break Some(close_reason(end)),
                     Err(_) => break Some(actix_ws::CloseCode::Error.into()),
                 },
                 message = incoming.next() => match message {
@@ -119,9 +178,7 @@ pub async fn sse(
     services: web::Data<Services>,
     live: web::Data<LiveSettings>,
 ) -> Result<HttpResponse, AppError> {
-    let user = live_user(&req, &services).await?;
-    let resume = resume_point(&req)?;
-    let mut feed = services.notifications.feed(&user.user, resume).await?;
+    let mut feed = live_feed(&req, &services).await?;
     let (tx, rx) = mpsc::channel::<web::Bytes>(16);
     let keepalive = live.sse_keepalive;
     let mut shutdown = live.shutdown.clone();
@@ -137,7 +194,13 @@ pub async fn sse(
         loop {
             let frame = tokio::select! {
                 next = feed.next() => match next {
-                    Ok(Some(event)) => format!("id: {}\nevent: {}\ndata: {}\n\n", event.id, event.kind.as_str(), event_json(&event)),
+                    Ok(FeedItem::Event(event)) => format!("id: {}\nevent: {}\ndata: {}\n\n", event.id, event.kind.as_str(), event_json(&event)),
+                    // The id line moves EventSource's Last-Event-ID back into the log.
+                    Ok(FeedItem::Reset(newest)) => format!("id: {newest}\nevent: reset\ndata: {}\n\n", reset_json(newest)),
+                    Ok(FeedItem::End(end @ (FeedEnd::Expired | FeedEnd::Revoked))) => {
+                        let _ = tx.send(web::Bytes::from(auth_expired_frame(end))).await;
+                        break;
+                    }
                     _ => break,
                 },
                 _ = beat.tick() => ": keep-alive\n\n".to_owned(),

@@ -18,7 +18,7 @@ use actix_web::middleware::{DefaultHeaders, NormalizePath};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use api::{auth, cart, categories, notifications, ops, orders, products};
+use api::{auth, backup, cart, categories, notifications, ops, orders, products};
 
 /// Trailing slashes are trimmed before routing, so `/api/me/` and `/api/me` are one route.
 pub fn normalize_path() -> NormalizePath {
@@ -93,6 +93,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(notifications::mark_read),
                 )
                 .route("/events", web::get().to(live::sse))
+                .route("/admin/backup", web::post().to(backup::backup))
                 .default_service(web::to(api_fallback)),
         )
         .configure(pages::configure);

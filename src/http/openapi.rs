@@ -60,6 +60,7 @@ pub use schemas::*;
         websocket,
         events,
         api::ops::healthz,
+        api::backup::backup,
         crate::http::metrics::metrics,
         openapi_json,
         docs_index,
@@ -139,6 +140,14 @@ impl Modify for BearerAuth {
 // Text fields in requests (utoipa wants the patterns as literals, hence repeated): free text
 // has no control characters but tab, CR and LF; a name also has a non-space character.
 /// Live order events over WebSocket: one JSON text frame per event (see `EventJson`).
+///
+/// The socket lives no longer than the access token it was opened with: when the token
+/// expires, is revoked (logout) or is outdated by a password change, the server closes it with
+/// code 4001 and a reason; reconnect with a fresh token (and `last_event_id`).
+///
+/// A `last_event_id` ahead of the event log (after a restore, say) is answered first with
+/// `{"id": <newest event id>, "type": "reset", "detail": "..."}`: reload what you show, then
+/// keep the frames that follow (live events after that id) and resume from the reset's id.
 #[utoipa::path(
     get,
     path = "/ws/",
@@ -148,7 +157,7 @@ impl Modify for BearerAuth {
         ("token" = Option<String>, Query, nullable = false,
          description = "Access token (else the Authorization header or the session cookie)"),
         ("last_event_id" = Option<u64>, Query, nullable = false,
-         description = "Replay every event after this id first"),
+         description = "Replay every event after this id first; past the newest event: a reset event first"),
     ),
     responses(
         (status = 101, description = "Switching to WebSocket; frames are EventJson"),
@@ -163,6 +172,16 @@ impl Modify for BearerAuth {
 fn websocket() {}
 
 /// Live order events as Server-Sent Events (`id:`, `event:`, `data: <EventJson>`).
+///
+/// The stream lives no longer than the access token it was opened with: when the token
+/// expires, is revoked (logout) or is outdated by a password change, a last event
+/// `event: auth-expired` (`data: {"type": "auth-expired", "reason": "expired"|"revoked"}`)
+/// is sent and the stream ends; reconnect with a fresh token.
+///
+/// A resume point ahead of the event log (after a restore, say) is answered first with
+/// `id: <newest event id>` / `event: reset` / `data: {"id", "type": "reset", "detail"}`: reload
+/// what you show; live events after that id follow, and the `id:` line moves the browser's
+/// `Last-Event-ID` back into the log.
 #[utoipa::path(
     get,
     path = "/api/events/",
@@ -172,7 +191,7 @@ fn websocket() {}
         ("token" = Option<String>, Query, nullable = false,
          description = "Access token (else the Authorization header or the session cookie)"),
         ("last_event_id" = Option<u64>, Query, nullable = false,
-         description = "Replay every event after this id first"),
+         description = "Replay every event after this id first; past the newest event: a reset event first"),
         ("Last-Event-ID" = Option<u64>, Header, nullable = false,
          description = "As `last_event_id`; wins over it"),
     ),

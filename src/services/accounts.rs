@@ -1,9 +1,12 @@
 //! Register, sign in, rotate, sign out, profile, password change.
+use actix::Addr;
 use serde::Serialize;
 use std::sync::Arc;
 
 use super::throttle::LoginThrottle;
 use super::{blocking, now};
+use crate::actors::messages::CredentialsChanged;
+use crate::actors::Hub;
 use crate::auth::{CurrentUser, PasswordHasher, TokenIssuer};
 use crate::domain::user::{Email, Password, ProfileChange, User};
 use crate::error::AppError;
@@ -21,6 +24,8 @@ pub struct Accounts {
     hasher: Arc<PasswordHasher>,
     tokens: Arc<TokenIssuer>,
     throttle: LoginThrottle,
+    /// Told when credentials stop being good, so open live streams holding them close.
+    hub: Addr<Hub>,
 }
 
 const BAD_CREDENTIALS: &str = "no active account found with the given credentials";
@@ -32,12 +37,14 @@ impl Accounts {
         hasher: PasswordHasher,
         tokens: TokenIssuer,
         throttle: LoginThrottle,
+        hub: Addr<Hub>,
     ) -> Accounts {
         Accounts {
             store,
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),
             throttle,
+            hub,
         }
     }
 
@@ -89,7 +96,9 @@ impl Accounts {
         client: &str,
     ) -> Result<(User, TokenPair), AppError> {
         let email_key = email.trim().to_lowercase();
-        self.throttle.before_attempt(client, &email_key)?;
+        let attempt = self.throttle.before_attempt(client, &email_key)?;
+        // Slows guessing at an email under attack without refusing its owner.
+        tokio::time::sleep(attempt.delay).await;
         let store = self.store.clone();
         let email = Email::parse(email).ok();
         let found = blocking(move || Ok(email.and_then(|e| store.user_by_email(&e).ok()))).await?;
@@ -100,10 +109,11 @@ impl Accounts {
             }
             None => self.hasher.verify_decoy(password).await.map(|_| None)?,
         };
+        // A failure was counted before the check; only a success is reported back.
         let Some(user) = user else {
-            self.throttle.after_failure(&email_key);
             return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
         };
+        self.throttle.after_success(client, &email_key);
         let pair = self.start_session(&user).await?;
         Ok((user, pair))
     }
@@ -157,6 +167,13 @@ impl Accounts {
         Ok((user, pair))
     }
 
+    /// Whether `refresh` would still rotate (its family not revoked, the token unspent): what
+    /// a page's grace answer checks before handing out a successor it remembered.
+    pub async fn refresh_alive(&self, refresh: &str) -> Result<bool, AppError> {
+        let (store, hash) = (self.store.clone(), TokenIssuer::hash_refresh(refresh));
+        blocking(move || Ok(store.refresh_token_alive(&hash, now().unix_timestamp())?)).await
+    }
+
     /// Revokes the refresh token's family and, when given, the access token at once.
     pub async fn logout(
         &self,
@@ -165,15 +182,24 @@ impl Accounts {
     ) -> Result<(), AppError> {
         let store = self.store.clone();
         let family = TokenIssuer::hash_refresh(refresh);
-        let access = access.map(|current| (current.claims.jti.clone(), current.claims.exp));
+        let access = access.map(|c| (c.user.id, c.claims.jti.clone(), c.claims.exp));
+        let revoked = access.clone();
         blocking(move || {
             store.revoke_refresh_family(&family)?;
-            if let Some((jti, exp)) = access {
+            if let Some((_, jti, exp)) = revoked {
                 store.revoke_access_token(&jti, exp)?;
             }
             Ok(())
         })
-        .await
+        .await?;
+        if let Some((user, jti, _)) = access {
+            self.hub.do_send(CredentialsChanged {
+                user,
+                revoked_jti: Some(jti),
+                token_version: None,
+            });
+        }
+        Ok(())
     }
 
     /// Access token → the user, if the token is valid, unrevoked and of the current version.
@@ -247,14 +273,19 @@ impl Accounts {
         }
         let hash = self.hasher.hash(new.expose().to_owned()).await?;
         let (store, id) = (self.store.clone(), user.id);
-        blocking(move || {
-            store.update_user(id, |u| {
+        let updated = blocking(move || {
+            Ok(store.update_user(id, |u| {
                 u.password_hash = hash.clone();
                 u.token_version += 1;
-            })?;
-            Ok(())
+            })?)
         })
-        .await
+        .await?;
+        self.hub.do_send(CredentialsChanged {
+            user: id,
+            revoked_jti: None,
+            token_version: Some(updated.token_version),
+        });
+        Ok(())
     }
 
     /// Makes `email` an admin with `password`, creating the account when needed.

@@ -1,8 +1,12 @@
 //! The use cases: the only place pages and the API share logic.
 pub mod accounts;
+mod backup_dir;
+pub mod backups;
 pub mod cart;
 pub mod catalog;
 pub mod json;
+pub mod live_feed;
+pub mod login_failures;
 pub mod notifications;
 pub mod orders;
 pub mod throttle;
@@ -12,6 +16,7 @@ use actix_web::web;
 use crate::error::AppError;
 
 pub use accounts::Accounts;
+pub use backups::Backups;
 pub use cart::Carts;
 pub use catalog::Catalog;
 pub use notifications::Notifications;
@@ -25,6 +30,7 @@ pub struct Services {
     pub cart: Carts,
     pub orders: Orders,
     pub notifications: Notifications,
+    pub backups: Backups,
 }
 
 /// Runs blocking work (store reads and writes, scans, sled transactions) on the blocking pool;

@@ -1,18 +1,17 @@
 //! The event log as a notification list, and live subscriptions to it.
 use actix::Addr;
 use futures_channel::mpsc;
-use futures_util::StreamExt;
 use std::sync::Arc;
 
 use super::blocking;
 use crate::actors::messages::{
     Connect, ConnectRefused, ConnectionId, CountConnections, Disconnect, HubStats, SeedOrderCounts,
-    Stats,
+    Stats, StreamCredentials,
 };
 use crate::actors::Hub;
+use crate::auth::CurrentUser;
 use crate::domain::event::OrderEvent;
 use crate::domain::ids::{EventId, UserId};
-use crate::domain::user::User;
 use crate::error::AppError;
 use crate::store::{EventPage, Store};
 
@@ -22,13 +21,15 @@ const REPLAY_CHUNK: usize = 500;
 
 #[derive(Clone)]
 pub struct Notifications {
-    store: Store,
+    pub(super) store: Store,
     hub: Addr<Hub>,
 }
 
 /// A registered live connection. Dropping it unregisters it.
 pub struct Subscription {
     pub live: mpsc::Receiver<Arc<OrderEvent>>,
+    /// Fires when the credentials the connection was opened with are revoked.
+    pub revoked: futures_channel::oneshot::Receiver<()>,
     user: UserId,
     is_admin: bool,
     connection: ConnectionId,
@@ -68,14 +69,22 @@ impl Notifications {
     /// Registers first, so nothing committed from now on is missed; the caller then replays
     /// the log and passes live events above the last id it replayed. Refused past the limits
     /// of live connections (`max_live_connections_per_user`, `max_live_connections`).
-    pub async fn subscribe(&self, user: &User) -> Result<Subscription, AppError> {
+    pub async fn subscribe(&self, current: &CurrentUser) -> Result<Subscription, AppError> {
+        let user = &current.user;
         let (sink, live) = mpsc::channel(CONNECTION_BUFFER);
+        let (revoke, revoked) = futures_channel::oneshot::channel();
+        let credentials = StreamCredentials {
+            jti: current.claims.jti.clone(),
+            token_version: current.claims.ver,
+        };
         let connection = self
             .hub
             .send(Connect {
                 user: user.id,
                 is_admin: user.is_admin,
                 sink,
+                credentials,
+                revoke,
             })
             .await
             .map_err(AppError::internal)?
@@ -90,6 +99,7 @@ impl Notifications {
             })?;
         Ok(Subscription {
             live,
+            revoked,
             user: user.id,
             is_admin: user.is_admin,
             connection,
@@ -144,67 +154,5 @@ impl Notifications {
         self.hub
             .do_send(SeedOrderCounts(self.store.order_status_counts()?));
         Ok(())
-    }
-}
-
-/// One connection's stream of events: the log after its resume point, then live events,
-/// with nothing missed in between and nothing twice.
-pub struct LiveFeed {
-    subscription: Subscription,
-    last: EventId,
-    backlog: std::collections::VecDeque<OrderEvent>,
-    replaying: bool,
-}
-
-impl Notifications {
-    /// Starts a feed for `user` resuming after `last_event_id`, or from now when none is given.
-    pub async fn feed(
-        &self,
-        user: &User,
-        last_event_id: Option<EventId>,
-    ) -> Result<LiveFeed, AppError> {
-        // Read "now" before subscribing: anything committed in between is then replayed.
-        let after = match last_event_id {
-            Some(id) => id,
-            None => {
-                let store = self.store.clone();
-                blocking(move || Ok(store.last_event_id()?)).await?
-            }
-        };
-        let subscription = self.subscribe(user).await?;
-        Ok(LiveFeed {
-            subscription,
-            last: after,
-            backlog: Default::default(),
-            replaying: true,
-        })
-    }
-}
-
-impl LiveFeed {
-    /// The next event, or None when the connection was dropped for falling behind.
-    pub async fn next(&mut self) -> Result<Option<OrderEvent>, AppError> {
-        loop {
-            if let Some(event) = self.backlog.pop_front() {
-                self.last = event.id;
-                return Ok(Some(event));
-            }
-            if self.replaying {
-                // Boxed: an idle connection's task then does not carry the replay's state.
-                let chunk = Box::pin(self.subscription.replay(self.last)).await?;
-                self.replaying = !chunk.is_empty();
-                self.backlog.extend(chunk);
-                continue;
-            }
-            match self.subscription.live.next().await {
-                None => return Ok(None),
-                // Already sent during replay.
-                Some(event) if event.id <= self.last => continue,
-                Some(event) => {
-                    self.last = event.id;
-                    return Ok(Some((*event).clone()));
-                }
-            }
-        }
     }
 }

@@ -1,20 +1,55 @@
-//! Throttling with governor: login attempts per client address, failures per email,
-//! registrations per client address and password checks per user.
+//! Throttling: login attempts per client address, failed logins per (email, address) and per
+//! email, registrations per client address and password checks per user.
+//!
+//! The sign-in model, lockout without denial of service: a wrong guess counts against the
+//! address it came from, for that email (`login_failures_per_email_per_hour` of them, then
+//! that address gets 429 for that email until the hour is over) and against the email from
+//! every address; the latter only slows each attempt on the email (exponentially from a few
+//! free failures, at most `MAX_SLOWDOWN`), never refuses it. So an attacker locks out only
+//! themselves, and the owner, from any other address, still signs in within seconds.
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::login_failures::FailureCounts;
 use crate::domain::ids::UserId;
 use crate::error::AppError;
+
+/// Failures on one email (from all addresses) before its attempts start to slow down.
+const FREE_FAILURES: u32 = 3;
+const FIRST_SLOWDOWN: Duration = Duration::from_millis(250);
+const MAX_SLOWDOWN: Duration = Duration::from_secs(3);
+
+/// A login attempt the throttle let through: wait `delay` before checking the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginAttempt {
+    pub delay: Duration,
+}
+
+/// The wait before checking a password for an email that failed `failures` times this hour.
+fn slowdown(failures: u32) -> Duration {
+    let Some(doublings) = failures.checked_sub(FREE_FAILURES) else {
+        return Duration::ZERO;
+    };
+    let factor = 1u32.checked_shl(doublings).unwrap_or(u32::MAX);
+    FIRST_SLOWDOWN.saturating_mul(factor).min(MAX_SLOWDOWN)
+}
+
+fn pair_key(email: &str, address: &str) -> String {
+    format!("{email}\0{address}")
+}
 
 #[derive(Clone)]
 pub struct LoginThrottle {
     per_address: Arc<DefaultKeyedRateLimiter<String>>,
-    failures_per_email: Arc<DefaultKeyedRateLimiter<String>>,
-    /// Emails whose failure budget ran out, and until when (governor has no "peek").
-    blocked: moka::sync::Cache<String, std::time::Instant>,
+    /// Failures per (email, address): past `failure_budget`, that address may not try that
+    /// email again this hour.
+    failures_per_pair: FailureCounts,
+    failure_budget: u32,
+    /// Failures per email from every address: they slow attempts down, never refuse them.
+    failures_per_email: FailureCounts,
     /// Unlimited until `with_registrations_per_address_per_hour`.
     registrations_per_address: Option<Arc<DefaultKeyedRateLimiter<String>>>,
     /// Password checks of password changes, per user: a stolen access token must not be a
@@ -48,16 +83,9 @@ impl LoginThrottle {
                 Duration::from_secs(60),
                 attempts_per_address_per_minute,
             ))),
-            // The failure that finds the budget empty is the one that blocks; a budget of
-            // N - 1 cells makes that the N-th failure, so no guess is checked after it.
-            failures_per_email: Arc::new(RateLimiter::keyed(quota(
-                Duration::from_secs(3600),
-                failures_per_email_per_hour.saturating_sub(1).max(1),
-            ))),
-            blocked: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(3600))
-                .build(),
+            failures_per_pair: FailureCounts::new(),
+            failure_budget: failures_per_email_per_hour.max(1),
+            failures_per_email: FailureCounts::new(),
             registrations_per_address: None,
             password_checks: Arc::new(RateLimiter::keyed(quota(
                 Duration::from_secs(3600),
@@ -87,41 +115,71 @@ impl LoginThrottle {
         }
     }
 
-    /// Counts one attempt from `address`; refuses when it or the email is over its budget.
-    pub fn before_attempt(&self, address: &str, email: &str) -> Result<(), AppError> {
-        if let Err(not_until) = self.per_address.check_key(&address.to_owned()) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+    /// Counts one attempt from `address` on `email`, and counts it as a failure before the
+    /// password is checked (handed back by `after_success`); refuses when the address is over
+    /// its attempts or its failures on this email. The answer says how long to wait first.
+    pub fn before_attempt(&self, address: &str, email: &str) -> Result<LoginAttempt, AppError> {
+        self.per_address
+            .check_key(&address.to_owned())
+            .map_err(too_many)?;
+        let (failures, window_end) = self.failures_per_pair.count(&pair_key(email, address));
+        if failures >= self.failure_budget {
+            let wait = window_end.saturating_duration_since(std::time::Instant::now());
             return Err(AppError::TooManyRequests {
                 retry_after_seconds: wait.as_secs() + 1,
             });
         }
-        if let Some(until) = self.blocked.get(email) {
-            let now = std::time::Instant::now();
-            if until > now {
-                return Err(AppError::TooManyRequests {
-                    retry_after_seconds: (until - now).as_secs() + 1,
-                });
-            }
-            self.blocked.invalidate(email);
-        }
-        Ok(())
+        let (failures_on_email, _) = self.failures_per_email.count(email);
+        Ok(LoginAttempt {
+            delay: slowdown(failures_on_email),
+        })
     }
 
-    /// Counts a failed attempt against the email.
-    pub fn after_failure(&self, email: &str) {
-        if let Err(not_until) = self.failures_per_email.check_key(&email.to_owned()) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            self.blocked
-                .insert(email.to_owned(), std::time::Instant::now() + wait);
-        }
+    /// The password was right: this address starts afresh on this email, and the attempt is
+    /// no failure of the email.
+    pub fn after_success(&self, address: &str, email: &str) {
+        self.failures_per_pair.clear(&pair_key(email, address));
+        self.failures_per_email.refund(email);
     }
 
     pub fn retain_recent(&self) {
         self.per_address.retain_recent();
-        self.failures_per_email.retain_recent();
         if let Some(limiter) = &self.registrations_per_address {
             limiter.retain_recent();
         }
         self.password_checks.retain_recent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slowdown_doubles_after_the_free_failures_and_stops_at_the_cap() {
+        let waits: Vec<u128> = (0..10).map(|f| slowdown(f).as_millis()).collect();
+        assert_eq!(waits, [0, 0, 0, 250, 500, 1000, 2000, 3000, 3000, 3000]);
+        assert_eq!(slowdown(u32::MAX), MAX_SLOWDOWN);
+    }
+
+    #[test]
+    fn failures_from_one_address_do_not_refuse_another() {
+        let throttle = LoginThrottle::new(1000, 3);
+        for _ in 0..3 {
+            throttle
+                .before_attempt("10.0.0.1", "a@example.com")
+                .unwrap();
+        }
+        assert!(throttle
+            .before_attempt("10.0.0.1", "a@example.com")
+            .is_err());
+        let owner = throttle
+            .before_attempt("10.0.0.2", "a@example.com")
+            .unwrap();
+        assert!(owner.delay > Duration::ZERO && owner.delay <= MAX_SLOWDOWN);
+        throttle.after_success("10.0.0.2", "a@example.com");
+        assert!(throttle
+            .before_attempt("10.0.0.1", "a@example.com")
+            .is_err());
     }
 }

@@ -20,6 +20,7 @@ impl Store {
         user: UserId,
         change: impl Fn(&mut Cart) -> Result<(), E>,
     ) -> Result<Cart, StoreError> {
+        let _writing = self.writing();
         let carts = &self.inner.trees.carts;
         let key = user.to_key();
         loop {

@@ -55,6 +55,7 @@ fn name_key(name: &str) -> Vec<u8> {
 
 impl Store {
     pub fn create_category(&self, draft: CategoryDraft) -> Result<Category, StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let _guard = lock(&self.inner.catalog_write);
         let (category, generation) = (&t.meta, &t.categories, &t.category_names).transaction(
@@ -84,6 +85,7 @@ impl Store {
         id: CategoryId,
         draft: CategoryDraft,
     ) -> Result<Category, StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let _guard = lock(&self.inner.catalog_write);
         let (category, generation) = (&t.meta, &t.categories, &t.category_names).transaction(
@@ -115,6 +117,7 @@ impl Store {
     }
 
     pub fn delete_category(&self, id: CategoryId) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         // Holding the write lock keeps a product from being added to it meanwhile.
         let _guard = lock(&self.inner.catalog_write);
@@ -170,6 +173,7 @@ impl Store {
         draft: ProductDraft,
         now: OffsetDateTime,
     ) -> Result<Product, StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let _guard = lock(&self.inner.catalog_write);
         let (product, generation) = (&t.meta, &t.categories, &t.products, &t.catalog_rows)
@@ -205,6 +209,7 @@ impl Store {
         now: OffsetDateTime,
         change: impl Fn(&Product) -> ProductDraft,
     ) -> Result<Product, StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let _guard = lock(&self.inner.catalog_write);
         let (product, generation) = (&t.meta, &t.categories, &t.products, &t.catalog_rows)
@@ -232,6 +237,7 @@ impl Store {
     }
 
     pub fn delete_product(&self, id: ProductId) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let _guard = lock(&self.inner.catalog_write);
         let generation =
@@ -253,6 +259,7 @@ impl Store {
         change: StockChange,
         now: OffsetDateTime,
     ) -> Result<Product, StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let _guard = lock(&self.inner.catalog_write);
         let (product, generation) =
@@ -315,6 +322,7 @@ impl Store {
         drafts: impl Iterator<Item = ProductDraft>,
         now: OffsetDateTime,
     ) -> Result<usize, StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let _guard = lock(&self.inner.catalog_write);
         let mut next = codec::read_u64(t.meta.get(b"seq/product")?.as_deref());

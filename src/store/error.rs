@@ -29,6 +29,12 @@ pub enum StoreError {
     Io(String),
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    #[error(
+        "the database has format version {found}, newer than this OrderStream understands \
+         ({supported}): it was written by a newer release; run that release (or newer), or \
+         restore a backup made for this one"
+    )]
+    NewerFormat { found: u32, supported: u32 },
 }
 
 impl From<sled::Error> for StoreError {

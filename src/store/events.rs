@@ -127,6 +127,7 @@ impl Store {
     }
 
     pub fn mark_read(&self, user: UserId, event: EventId) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let key = codec::pair_key(user.get(), event.get());
         if !self.inner.trees.user_events.contains_key(key)? {
             return Err(StoreError::NotFound);
@@ -136,6 +137,7 @@ impl Store {
     }
 
     pub fn mark_all_read(&self, user: UserId) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let mut batch = sled::Batch::default();
         let from = codec::pair_key(user.get(), 0);

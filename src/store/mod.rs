@@ -1,4 +1,5 @@
 //! The only module that touches sled. Public functions take and return domain types.
+mod backup_file;
 mod carts;
 mod catalog;
 mod catalog_index;
@@ -6,20 +7,27 @@ mod codec;
 mod durability;
 mod error;
 mod events;
+mod format_version;
 mod order_queue;
 mod orders;
+mod restore;
+mod snapshot;
 mod tokens;
 mod users;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
+pub use backup_file::{verify_backup, BackupError, BackupInfo, BACKUP_FORMAT};
 pub use catalog::CatalogPage;
 pub use error::{Shortage, StoreError};
 pub use events::EventPage;
+pub use format_version::CURRENT as DATABASE_FORMAT_VERSION;
 pub use order_queue::Publisher;
 pub use orders::{OrderFilter, OrderPage, OrderRequest, PlacedOrder};
+pub use restore::restore_backup;
+pub use snapshot::Snapshot;
 pub use tokens::{RefreshOutcome, RefreshRecord};
 
 use catalog_index::CatalogIndex;
@@ -64,6 +72,9 @@ struct Inner {
     group_commit: GroupCommit,
     /// Orders waiting to be placed by the next batch (see `order_queue`).
     order_queue: Mutex<order_queue::OrderQueue>,
+    /// Every write holds it shared (`writing()`), a backup exclusively (see `snapshot`).
+    /// EVERY function that writes to sled must take it first, before any other lock.
+    snapshot_gate: RwLock<()>,
 }
 
 const META_CATALOG_GENERATION: &[u8] = b"catalog_generation";
@@ -106,6 +117,7 @@ impl Store {
             read_events: tree("read_events")?,
             idempotency: tree("idempotency")?,
         };
+        format_version::check_and_record(&trees.meta)?;
         if trees.meta.get(META_DATABASE_ID)?.is_none() {
             let id: u128 = rand::random();
             trees
@@ -130,6 +142,7 @@ impl Store {
                 event_log: Mutex::new(()),
                 group_commit,
                 order_queue: Mutex::default(),
+                snapshot_gate: RwLock::new(()),
             }),
         })
     }
@@ -161,6 +174,17 @@ impl Store {
         self.inner
             .catalog_generation
             .fetch_max(generation, Ordering::AcqRel);
+    }
+}
+
+impl Store {
+    /// Held for the whole of a write, so that a backup sees the database between writes.
+    fn writing(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        // Poisoning only means a writer panicked; the gate guards no data of its own.
+        self.inner
+            .snapshot_gate
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
     }
 }
 

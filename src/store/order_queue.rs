@@ -81,6 +81,7 @@ impl Store {
     }
 
     fn place_batch(&self, batch: Vec<QueuedOrder>) {
+        let _writing = self.writing();
         let _catalog = lock(&self.inner.catalog_write);
         let _log = lock(&self.inner.event_log);
         let requests: Vec<&OrderRequest> = batch.iter().map(|q| &q.request).collect();

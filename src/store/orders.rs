@@ -284,6 +284,7 @@ impl Store {
         now: OffsetDateTime,
         publish: impl FnOnce(&OrderEvent),
     ) -> Result<(Order, OrderEvent), StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let _catalog = lock(&self.inner.catalog_write);
         let _log = lock(&self.inner.event_log);
@@ -424,6 +425,7 @@ impl Store {
             let (key, raw) = entry?;
             let record: IdempotencyRecord = codec::decode(&raw)?;
             if now.unix_timestamp() - record.created_at >= IDEMPOTENCY_TTL_SECONDS {
+                let _writing = self.writing();
                 self.inner.trees.idempotency.remove(key)?;
                 removed += 1;
             }

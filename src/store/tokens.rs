@@ -42,6 +42,7 @@ impl Store {
         token_version: u32,
         expires_at: i64,
     ) -> Result<RefreshRecord, StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let record =
             (&t.meta, &t.refresh, &t.families).transaction(|(meta, refresh, families)| {
@@ -74,6 +75,7 @@ impl Store {
         now: i64,
         new_expires_at: i64,
     ) -> Result<RefreshOutcome, StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let outcome = (&t.refresh, &t.families).transaction(|(refresh, families)| {
             let Some(raw) = refresh.get(old_hash)? else {
@@ -106,8 +108,27 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Whether `hash` is a refresh token that would rotate now: unspent, unexpired, and in a
+    /// family that was not revoked.
+    pub fn refresh_token_alive(&self, hash: &[u8], now: i64) -> Result<bool, StoreError> {
+        let t = &self.inner.trees;
+        let Some(raw) = t.refresh.get(hash)? else {
+            return Ok(false);
+        };
+        let record: RefreshRecord = codec::decode(&raw)?;
+        if record.used || record.expires_at <= now {
+            return Ok(false);
+        }
+        let Some(raw_family) = t.families.get(record.family.to_key())? else {
+            return Ok(false);
+        };
+        let family: Family = codec::decode(&raw_family)?;
+        Ok(!family.revoked)
+    }
+
     /// Revokes the family of a refresh token (logout). Unknown tokens are ignored.
     pub fn revoke_refresh_family(&self, hash: &[u8]) -> Result<Option<UserId>, StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let Some(raw) = t.refresh.get(hash)? else {
             return Ok(None);
@@ -125,6 +146,7 @@ impl Store {
 
     /// Remembers a revoked access token id until it would have expired anyway.
     pub fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.inner
             .trees
             .revoked_access
@@ -147,6 +169,7 @@ impl Store {
         for entry in t.revoked_access.iter() {
             let (key, value) = entry?;
             if (codec::read_u64(Some(&value)) as i64) <= now {
+                let _writing = self.writing();
                 t.revoked_access.remove(key)?;
                 removed += 1;
             }
@@ -155,6 +178,7 @@ impl Store {
             let (key, value) = entry?;
             let record: RefreshRecord = codec::decode(&value)?;
             if record.expires_at <= now {
+                let _writing = self.writing();
                 t.refresh.remove(key)?;
                 removed += 1;
             }

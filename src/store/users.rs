@@ -11,6 +11,7 @@ impl Store {
         &self,
         draft: impl FnOnce(UserId) -> User + Clone,
     ) -> Result<User, StoreError> {
+        let _writing = self.writing();
         let t = &self.inner.trees;
         let user = (&t.meta, &t.users, &t.emails).transaction(|(meta, users, emails)| {
             let id = UserId::new(next_id(meta, "user")?);
@@ -50,6 +51,7 @@ impl Store {
 
     /// Read-modify-write of one user, atomically.
     pub fn update_user(&self, id: UserId, change: impl Fn(&mut User)) -> Result<User, StoreError> {
+        let _writing = self.writing();
         let users = &self.inner.trees.users;
         let user = users.transaction(|users| {
             let raw = users

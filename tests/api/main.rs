@@ -3,6 +3,7 @@ mod binary;
 mod helpers;
 
 mod auth;
+mod backups;
 mod browser;
 mod cart_orders;
 mod catalog;

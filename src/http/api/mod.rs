@@ -1,5 +1,6 @@
 //! The JSON API of API.md, one file per resource.
 pub mod auth;
+pub mod backup;
 pub mod cart;
 pub mod catalog;
 pub mod categories;

@@ -232,3 +232,8 @@ pub struct NotificationFilterParams {
     #[param(nullable = false)]
     unread: Option<bool>,
 }
+
+/// A backup file, for `orderstream restore --from FILE` (binary).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct BackupFile(Vec<u8>);

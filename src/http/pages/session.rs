@@ -4,7 +4,6 @@ use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
 use actix_web::dev::ServiceRequest;
 use actix_web::{HttpMessage, HttpResponse};
 use std::collections::HashMap;
-use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use crate::auth::extract::{ACCESS_COOKIE, REFRESH_COOKIE};
@@ -26,12 +25,23 @@ pub enum CookieAction {
 const GRACE: Duration = Duration::from_secs(30);
 
 type Rotations = HashMap<[u8; 32], (Instant, TokenPair)>;
-/// An async lock: it is held while the store rotates, and a worker thread must not block on it.
-static RECENT: LazyLock<tokio::sync::Mutex<Rotations>> = LazyLock::new(Default::default);
+
+/// The recent rotations of one server (app data shared by its workers; not process-wide,
+/// so servers in one process do not see each other's sessions).
+/// The lock is async: it is held while the store rotates, and a worker thread must not block
+/// on it.
+#[derive(Default)]
+pub struct RotationGrace {
+    recent: tokio::sync::Mutex<Rotations>,
+}
 
 /// Finds the signed-in user (inserting `CurrentUser` into the request) and says what to do
 /// with the cookies.
-pub async fn resolve(req: &ServiceRequest, services: &Services) -> CookieAction {
+pub async fn resolve(
+    req: &ServiceRequest,
+    services: &Services,
+    grace: &RotationGrace,
+) -> CookieAction {
     let access = req.cookie(ACCESS_COOKIE);
     if let Some(token) = &access {
         if let Ok(user) = services.accounts.authenticate(token.value()).await {
@@ -45,7 +55,7 @@ pub async fn resolve(req: &ServiceRequest, services: &Services) -> CookieAction 
             None => CookieAction::Keep,
         };
     };
-    let user = match rotate(services, refresh.value()).await {
+    let user = match grace.rotate(services, refresh.value()).await {
         Ok(pair) => services
             .accounts
             .authenticate(&pair.access)
@@ -62,23 +72,34 @@ pub async fn resolve(req: &ServiceRequest, services: &Services) -> CookieAction 
     }
 }
 
-/// Spends `refresh` once; within the grace period the same (newest) successor is returned.
-async fn rotate(services: &Services, refresh: &str) -> Result<TokenPair, AppError> {
-    // One lock around check-and-rotate, so two racing requests cannot both spend the token.
-    let mut recent = RECENT.lock().await;
-    recent.retain(|_, (at, _)| at.elapsed() < GRACE);
-    let mut key = TokenIssuer::hash_refresh(refresh);
-    let mut found = None;
-    while let Some((_, pair)) = recent.get(&key) {
-        key = TokenIssuer::hash_refresh(&pair.refresh);
-        found = Some(pair.clone());
+impl RotationGrace {
+    /// Spends `refresh` once; within the grace period the same (newest) successor is
+    /// returned, as long as it is still good: a family revoked meanwhile (reuse detected,
+    /// logout) must not live on through this memory.
+    async fn rotate(&self, services: &Services, refresh: &str) -> Result<TokenPair, AppError> {
+        // One lock around check-and-rotate, so two racing requests cannot both spend the token.
+        let mut recent = self.recent.lock().await;
+        recent.retain(|_, (at, _)| at.elapsed() < GRACE);
+        let first = TokenIssuer::hash_refresh(refresh);
+        let mut key = first;
+        let mut found = None;
+        while let Some((_, pair)) = recent.get(&key) {
+            key = TokenIssuer::hash_refresh(&pair.refresh);
+            found = Some(pair.clone());
+        }
+        if let Some(pair) = found {
+            if services.accounts.refresh_alive(&pair.refresh).await? {
+                return Ok(pair);
+            }
+            recent.remove(&first);
+            return Err(AppError::Unauthorized(
+                "the session was revoked; sign in again".into(),
+            ));
+        }
+        let (_, pair) = services.accounts.refresh(refresh).await?;
+        recent.insert(key, (Instant::now(), pair.clone()));
+        Ok(pair)
     }
-    if let Some(pair) = found {
-        return Ok(pair);
-    }
-    let (_, pair) = services.accounts.refresh(refresh).await?;
-    recent.insert(key, (Instant::now(), pair.clone()));
-    Ok(pair)
 }
 
 fn cookie(name: &'static str, value: String, max_age: i64, secure: bool) -> Cookie<'static> {

@@ -2,6 +2,8 @@
 mod csrf;
 mod errors;
 mod flow;
+mod grace;
+mod lockout;
 mod password_limit;
 mod registration_limit;
 mod throttle;

@@ -7,6 +7,7 @@ mod access;
 mod cdp;
 mod http;
 mod live;
+mod live_renewal;
 mod local_state;
 mod page;
 mod pages;

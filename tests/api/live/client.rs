@@ -83,6 +83,24 @@ impl WsClient {
         }
     }
 
+    /// The close frame's code and reason, when the server closes within `wait` (events,
+    /// pings and pongs before it skipped). Panics if the stream ends without one.
+    pub async fn closed_with(&mut self, wait: Duration) -> Option<(u16, String)> {
+        let deadline = Instant::now() + wait;
+        loop {
+            match timeout_at(deadline, self.stream.next()).await {
+                Err(_) => return None,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    let frame = frame.expect("a close frame with a code");
+                    return Some((frame.code.into(), frame.reason.to_string()));
+                }
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(e))) => panic!("WebSocket error: {e}"),
+                Ok(None) => panic!("WebSocket stream ended without a close frame"),
+            }
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;
     }
@@ -177,6 +195,19 @@ impl SseClient {
                     .push_str(std::str::from_utf8(&chunk).expect("UTF-8 stream")),
                 Ok(Some(Err(e))) => panic!("SSE stream error: {e}"),
                 Ok(None) => panic!("SSE stream ended"),
+            }
+        }
+    }
+
+    /// Whether the server ends the stream within `wait` (frames before the end are dropped).
+    pub async fn ends_within(&mut self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        loop {
+            match timeout_at(deadline, self.body.next()).await {
+                Err(_) => return false,
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(e))) => panic!("SSE stream error: {e}"),
+                Ok(None) => return true,
             }
         }
     }

@@ -2,11 +2,13 @@
 //! driven through the real server with real clients.
 mod access;
 pub(crate) mod client;
+mod credentials;
 mod delivery;
 mod limits;
 mod notifications;
 mod origin;
 mod randomized;
+mod reset;
 mod resume;
 
 use serde_json::{json, Value};

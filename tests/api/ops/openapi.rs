@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Every endpoint of API.md (besides the HTML pages), path as written there → methods.
-const API_MD: [(&str, &[&str]); 27] = [
+const API_MD: [(&str, &[&str]); 28] = [
     ("/api/auth/register/", &["post"]),
     ("/api/auth/token/", &["post"]),
     ("/api/auth/token/refresh/", &["post"]),
@@ -33,6 +33,7 @@ const API_MD: [(&str, &[&str]); 27] = [
     ("/metrics", &["get"]),
     ("/api/openapi.json", &["get"]),
     ("/api/docs/", &["get"]),
+    ("/api/admin/backup/", &["post"]),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];

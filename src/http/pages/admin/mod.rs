@@ -1,4 +1,5 @@
 //! Admin pages under `/admin/`: signed-out visitors go to the login page, others get 403.
+pub mod backups;
 pub mod categories;
 pub mod dashboard;
 pub mod orders;
@@ -36,6 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/orders/{id}/status",
             web::post().to(orders::change_status),
         )
+        .route("/admin/backups", web::get().to(backups::list))
+        .route("/admin/backups", web::post().to(backups::create))
+        .route("/admin/backups/{name}", web::get().to(backups::download))
         // Anything else under /admin is still admin-only: 403 before 404.
         .route("/admin/{rest:.*}", web::to(admin_not_found));
 }

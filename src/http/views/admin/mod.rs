@@ -1,4 +1,5 @@
-//! Admin pages: dashboard, categories, products, orders.
+//! Admin pages: dashboard, categories, products, orders, backups.
+pub mod backups;
 pub mod categories;
 pub mod dashboard;
 pub mod orders;
@@ -28,6 +29,7 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                 (tab("/admin/orders", "Orders"))
                 (tab("/admin/products", "Products"))
                 (tab("/admin/categories", "Categories"))
+                (tab("/admin/backups", "Backups"))
             }
             (content)
         },

@@ -1,5 +1,6 @@
 //! The pages over plain HTTP: a cookie-keeping client that reads the CSRF token from the
 //! page like a browser's form would send it.
+mod backups;
 mod forms;
 mod render;
 mod session;

@@ -1,0 +1,127 @@
+//! One live connection's stream: the log after its resume point, then live events, until the
+//! credentials it was opened with expire or are revoked.
+use futures_util::StreamExt;
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
+
+use super::blocking;
+use super::notifications::{Notifications, Subscription};
+use crate::auth::CurrentUser;
+use crate::domain::event::OrderEvent;
+use crate::domain::ids::EventId;
+use crate::error::AppError;
+
+/// What a connection sends next.
+#[derive(Debug)]
+pub enum FeedItem {
+    Event(OrderEvent),
+    /// The resume point was ahead of the log (a restored database, an invented id): the client
+    /// must reload what it shows; the feed goes on with events after this newest id.
+    Reset(EventId),
+    End(FeedEnd),
+}
+
+/// Why a feed ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedEnd {
+    /// Fell too far behind: the client resumes by replay.
+    TooSlow,
+    /// The access token it was opened with expired.
+    Expired,
+    /// That token was revoked (logout) or outdated by a password change.
+    Revoked,
+}
+
+pub struct LiveFeed {
+    subscription: Subscription,
+    last: EventId,
+    backlog: VecDeque<OrderEvent>,
+    replaying: bool,
+    reset: Option<EventId>,
+    expires: Instant,
+}
+
+/// When a token with `exp` stops being accepted: it is valid through the second `exp`.
+fn expiry(exp: i64) -> Instant {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let dead_at = Duration::from_secs(u64::try_from(exp).unwrap_or(0).saturating_add(1));
+    Instant::now() + dead_at.saturating_sub(now)
+}
+
+impl Notifications {
+    /// Starts a feed for `current` resuming after `last_event_id`, or from now when none is
+    /// given; a resume point past the newest event starts with a reset.
+    pub async fn feed(
+        &self,
+        current: &CurrentUser,
+        last_event_id: Option<EventId>,
+    ) -> Result<LiveFeed, AppError> {
+        // Read "now" before subscribing: anything committed in between is then replayed.
+        let store = self.store.clone();
+        let newest = blocking(move || Ok(store.last_event_id()?)).await?;
+        let (after, reset) = match last_event_id {
+            Some(id) if id > newest => (newest, Some(newest)),
+            Some(id) => (id, None),
+            None => (newest, None),
+        };
+        let subscription = self.subscribe(current).await?;
+        Ok(LiveFeed {
+            subscription,
+            last: after,
+            backlog: Default::default(),
+            replaying: true,
+            reset,
+            expires: expiry(current.claims.exp),
+        })
+    }
+}
+
+impl LiveFeed {
+    /// The next event, the reset that comes first, or why the feed ended.
+    pub async fn next(&mut self) -> Result<FeedItem, AppError> {
+        if let Some(newest) = self.reset.take() {
+            return Ok(FeedItem::Reset(newest));
+        }
+        loop {
+            if Instant::now() >= self.expires {
+                return Ok(FeedItem::End(FeedEnd::Expired));
+            }
+            if let Some(event) = self.backlog.pop_front() {
+                self.last = event.id;
+                return Ok(FeedItem::Event(event));
+            }
+            if self.replaying {
+                // Boxed: an idle connection's task then does not carry the replay's state.
+                let chunk = Box::pin(self.subscription.replay(self.last)).await?;
+                self.replaying = !chunk.is_empty();
+                self.backlog.extend(chunk);
+                continue;
+            }
+            let live = tokio::select! {
+                live = self.subscription.live.next() => live,
+                _ = tokio::time::sleep_until(self.expires) => continue,
+            };
+            match live {
+                None => return Ok(FeedItem::End(self.why_dropped())),
+                // Already sent during replay.
+                Some(event) if event.id <= self.last => continue,
+                Some(event) => {
+                    self.last = event.id;
+                    return Ok(FeedItem::Event((*event).clone()));
+                }
+            }
+        }
+    }
+
+    /// The session drops a connection for falling behind, or signals first and then drops
+    /// it when its credentials were revoked.
+    fn why_dropped(&mut self) -> FeedEnd {
+        match self.subscription.revoked.try_recv() {
+            Ok(Some(())) => FeedEnd::Revoked,
+            _ => FeedEnd::TooSlow,
+        }
+    }
+}
