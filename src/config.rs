@@ -58,10 +58,16 @@ pub struct Settings {
     pub ws_ping_seconds: u64,
     pub ws_timeout_seconds: u64,
     pub sse_keepalive_seconds: u64,
+    /// A request not answered within this many seconds gets 503 with `Retry-After`; 0 = no bound.
+    pub request_timeout_seconds: u64,
     /// Origins besides the site's own (`https://admin.shop.example`) whose pages may use the
     /// session cookie on the API and open live streams; the variable takes them comma-separated.
     #[serde(deserialize_with = "list_or_commas")]
     pub allowed_origins: Vec<String>,
+    /// Proxies (CIDRs or addresses, e.g. `127.0.0.1/32`) whose `X-Forwarded-For`/`Forwarded`
+    /// and `X-Forwarded-Host`/`-Proto` are believed; the variable takes them comma-separated.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
     /// WebSocket and SSE streams one user may hold at once.
     pub max_live_connections_per_user: usize,
     /// Streams the server holds at once; 0 derives the cap from the open-file limit.
@@ -135,7 +141,9 @@ impl Default for Settings {
             ws_ping_seconds: 10,
             ws_timeout_seconds: 30,
             sse_keepalive_seconds: 15,
+            request_timeout_seconds: 10,
             allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             max_live_connections_per_user: 8,
             max_live_connections: 0,
             metrics_addr: None,

@@ -320,6 +320,14 @@ impl Application {
         let origins = web::Data::new(crate::http::origin::AllowedOrigins::new(
             &settings.allowed_origins,
         ));
+        let trusted_proxies = web::Data::new(
+            crate::http::client_address::TrustedProxies::parse(&settings.trusted_proxies)
+                .map_err(StartupError::Config)?,
+        );
+        let request_timeout = web::Data::new(crate::http::deadline::RequestTimeout(
+            (settings.request_timeout_seconds > 0)
+                .then(|| Duration::from_secs(settings.request_timeout_seconds)),
+        ));
         let rotations = web::Data::new(crate::http::pages::session::RotationGrace::default());
         let cookies = web::Data::new(crate::http::pages::CookiePolicy {
             secure: settings.cookie_secure,
@@ -340,12 +348,15 @@ impl Application {
                 .app_data(rotations.clone())
                 .app_data(origins.clone())
                 .app_data(metrics_token.clone())
+                .app_data(trusted_proxies.clone())
+                .app_data(request_timeout.clone())
                 .app_data(web::PayloadConfig::new(
                     crate::http::extract::MAX_BODY_BYTES,
                 ))
-                // Innermost first: URI limits, metrics, path normalization, security headers
-                // and, outermost, the request id (so every response and log line has one).
+                // Innermost first: URI limits, the answer deadline, metrics, path normalization,
+                // security headers and the request id (so every response and log line has one).
                 .wrap(from_fn(crate::http::extract::limit_uri))
+                .wrap(from_fn(crate::http::deadline::bound))
                 .wrap(from_fn(crate::http::metrics::track))
                 .wrap(crate::http::normalize_path())
                 .wrap(crate::http::security_headers())
@@ -354,6 +365,8 @@ impl Application {
                     services.catalog.clone(),
                     &metrics,
                 ))
+                // Outermost: forwarding headers of untrusted peers are gone before anything reads them.
+                .wrap(from_fn(crate::http::client_address::decide))
                 .configure(crate::http::configure)
         })
         .workers(workers)

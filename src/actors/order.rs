@@ -88,17 +88,30 @@ impl Actor for OrderActor {
 }
 
 impl Handler<ChangeStatus> for OrderActor {
-    type Result = Result<Order, AppError>;
+    /// Atomic: the mailbox waits for the transition, so an order's changes stay serialized,
+    /// while the sled transaction itself runs on the blocking pool rather than on the thread
+    /// this actor shares with the hub and the other order actors.
+    type Result = AtomicResponse<Self, Result<Order, AppError>>;
 
     fn handle(&mut self, msg: ChangeStatus, _: &mut Context<Self>) -> Self::Result {
         self.last_used = Instant::now();
-        let hub = self.hub.clone();
-        let publish = |event: &crate::domain::event::OrderEvent| {
-            hub.do_send(Publish(Arc::new(event.clone())))
-        };
-        let (order, _event) =
-            self.store
-                .transition_order(self.order, msg.next, crate::services::now(), publish)?;
-        Ok(order)
+        let (store, hub, order) = (self.store.clone(), self.hub.clone(), self.order);
+        let transition = actix_web::rt::task::spawn_blocking(move || {
+            let publish = |event: &crate::domain::event::OrderEvent| {
+                hub.do_send(Publish(Arc::new(event.clone())))
+            };
+            store
+                .transition_order(order, msg.next, crate::services::now(), publish)
+                .map(|(order, _event)| order)
+                .map_err(AppError::from)
+        });
+        AtomicResponse::new(Box::pin(
+            async move {
+                transition
+                    .await
+                    .map_err(|_| AppError::internal("a status change stopped"))?
+            }
+            .into_actor(self),
+        ))
     }
 }

@@ -2,7 +2,8 @@
 //! `MaybeUser` (pages that also serve visitors).
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use std::future::{ready, Ready};
+use futures_util::future::LocalBoxFuture;
+use std::future::ready;
 
 use super::AccessClaims;
 use crate::domain::user::User;
@@ -40,46 +41,53 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
     req.cookie(ACCESS_COOKIE).map(|c| c.value().to_owned())
 }
 
-fn authenticate(req: &HttpRequest) -> Result<CurrentUser, AppError> {
+/// Resolves the request's user. The token is read now; the store lookups run on the blocking
+/// pool (see `Accounts::authenticate`), so the extractors are futures.
+fn authenticate(req: &HttpRequest) -> LocalBoxFuture<'static, Result<CurrentUser, AppError>> {
     // A page middleware may already have resolved (and refreshed) the session.
     if let Some(user) = req.extensions().get::<CurrentUser>() {
-        return Ok(user.clone());
+        return Box::pin(ready(Ok(user.clone())));
     }
-    let services = req
-        .app_data::<web::Data<Services>>()
-        .ok_or_else(|| AppError::internal("services missing"))?;
-    let token = bearer_token(req).ok_or_else(|| {
-        AppError::Unauthorized("authentication credentials were not provided".into())
-    })?;
-    services.accounts.authenticate(&token)
+    let services = req.app_data::<web::Data<Services>>().cloned();
+    let token = bearer_token(req);
+    Box::pin(async move {
+        let services = services.ok_or_else(|| AppError::internal("services missing"))?;
+        let token = token.ok_or_else(|| {
+            AppError::Unauthorized("authentication credentials were not provided".into())
+        })?;
+        services.accounts.authenticate(&token).await
+    })
 }
 
 impl FromRequest for CurrentUser {
     type Error = AppError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        authenticate(req)
     }
 }
 
 impl FromRequest for Admin {
     type Error = AppError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|u| {
-            if u.user.is_admin {
-                Ok(Admin(u))
+        let user = authenticate(req);
+        Box::pin(async move {
+            let user = user.await?;
+            if user.user.is_admin {
+                Ok(Admin(user))
             } else {
                 Err(AppError::Forbidden)
             }
-        }))
+        })
     }
 }
 
 impl FromRequest for MaybeUser {
     type Error = AppError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(MaybeUser(authenticate(req).ok())))
+        let user = authenticate(req);
+        Box::pin(async move { Ok(MaybeUser(user.await.ok())) })
     }
 }

@@ -37,12 +37,12 @@ fn live_token(req: &HttpRequest) -> Result<String, AppError> {
 /// The user's feed, open until the token expires or is revoked.
 async fn live_feed(req: &HttpRequest, services: &Services) -> Result<LiveFeed, AppError> {
     let token = live_token(req)?;
-    let user: CurrentUser = services.accounts.authenticate(&token)?;
+    let user: CurrentUser = services.accounts.authenticate(&token).await?;
     let resume = resume_point(req)?;
     let feed = services.notifications.feed(&user, resume).await?;
     // Checked again now that the connection is registered: a logout or password change
     // published between the first check and the registration would otherwise miss it.
-    services.accounts.authenticate(&token)?;
+    services.accounts.authenticate(&token).await?;
     Ok(feed)
 }
 

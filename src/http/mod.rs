@@ -2,6 +2,8 @@
 pub mod api;
 pub mod assets;
 pub mod cached_reads;
+pub mod client_address;
+pub mod deadline;
 pub mod extract;
 pub mod live;
 pub mod metrics;

@@ -2,6 +2,7 @@
 //! fresh one), and everything logged while handling the request is inside a span naming it.
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::HttpMessage;
@@ -65,27 +66,43 @@ pub async fn assign(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = choose(req.headers());
     req.extensions_mut().insert(RequestId(id.clone()));
+    let client = req
+        .extensions()
+        .get::<crate::http::client_address::ClientAddress>()
+        .map(|c| c.0.clone())
+        .unwrap_or_default();
     let span = tracing::info_span!(
         "request",
         request_id = %id,
+        client = %client,
         method = %req.method(),
         path = %loggable(req.path()),
     );
     let started = Instant::now();
     // (No clone of the request may be held across the call: NormalizePath rewrites its head.)
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    let answer = next.call(req).instrument(span.clone()).await;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let mut res = match answer {
+        Ok(res) => res,
+        // An error no handler answered (the answer deadline): still one id and one log line.
+        Err(error) => {
+            let mut response = error.error_response();
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static(HEADER), value);
+            }
+            let status = response.status().as_u16();
+            span.in_scope(|| tracing::info!(status, elapsed_ms, "answered"));
+            return Err(InternalError::from_response(error, response).into());
+        }
+    };
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut()
             .insert(HeaderName::from_static(HEADER), value);
     }
     let status = res.status().as_u16();
-    span.in_scope(|| {
-        tracing::info!(
-            status,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "answered"
-        )
-    });
+    span.in_scope(|| tracing::info!(status, elapsed_ms, "answered"));
     Ok(res)
 }
 

@@ -114,19 +114,16 @@ impl Accounts {
             return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
         };
         self.throttle.after_success(client, &email_key);
-        let pair = self.start_session(&user)?;
+        let pair = self.start_session(&user).await?;
         Ok((user, pair))
     }
 
-    fn start_session(&self, user: &User) -> Result<TokenPair, AppError> {
+    async fn start_session(&self, user: &User) -> Result<TokenPair, AppError> {
         let now = now().unix_timestamp();
         let (refresh, hash) = self.tokens.new_refresh();
-        self.store.start_refresh_family(
-            &hash,
-            user.id,
-            user.token_version,
-            now + self.tokens.refresh_ttl_seconds,
-        )?;
+        let (store, id, version) = (self.store.clone(), user.id, user.token_version);
+        let expires = now + self.tokens.refresh_ttl_seconds;
+        blocking(move || Ok(store.start_refresh_family(&hash, id, version, expires)?)).await?;
         Ok(TokenPair {
             access: self.tokens.issue_access(user.id, user.token_version, now),
             refresh,
@@ -134,28 +131,32 @@ impl Accounts {
     }
 
     /// Spends a refresh token for a new pair. A token presented twice revokes its family.
-    pub fn refresh(&self, refresh: &str) -> Result<(User, TokenPair), AppError> {
+    pub async fn refresh(&self, refresh: &str) -> Result<(User, TokenPair), AppError> {
         let now = now().unix_timestamp();
         let (next, next_hash) = self.tokens.new_refresh();
         let old_hash = TokenIssuer::hash_refresh(refresh);
         let expires = now + self.tokens.refresh_ttl_seconds;
-        let record = match self
-            .store
-            .rotate_refresh(&old_hash, &next_hash, now, expires)?
-        {
-            RefreshOutcome::Rotated(record) => record,
-            RefreshOutcome::Reused => {
+        let store = self.store.clone();
+        let rotated = blocking(move || {
+            let outcome = store.rotate_refresh(&old_hash, &next_hash, now, expires)?;
+            let user = match &outcome {
+                RefreshOutcome::Rotated(record) => store.user(record.user_id).ok(),
+                _ => None,
+            };
+            Ok((outcome, user))
+        })
+        .await?;
+        let (record, user) = match rotated {
+            (RefreshOutcome::Rotated(record), user) => (record, user),
+            (RefreshOutcome::Reused, _) => {
                 tracing::warn!(
                     "a rotated refresh token was presented again; its family is revoked"
                 );
                 return Err(AppError::Unauthorized(BAD_TOKEN.into()));
             }
-            RefreshOutcome::Invalid => return Err(AppError::Unauthorized(BAD_TOKEN.into())),
+            (RefreshOutcome::Invalid, _) => return Err(AppError::Unauthorized(BAD_TOKEN.into())),
         };
-        let user = self
-            .store
-            .user(record.user_id)
-            .map_err(|_| AppError::Unauthorized(BAD_TOKEN.into()))?;
+        let user = user.ok_or_else(|| AppError::Unauthorized(BAD_TOKEN.into()))?;
         if user.token_version != record.token_version {
             return Err(AppError::Unauthorized(BAD_TOKEN.into()));
         }
@@ -168,23 +169,33 @@ impl Accounts {
 
     /// Whether `refresh` would still rotate (its family not revoked, the token unspent): what
     /// a page's grace answer checks before handing out a successor it remembered.
-    pub fn refresh_alive(&self, refresh: &str) -> Result<bool, AppError> {
-        let hash = TokenIssuer::hash_refresh(refresh);
-        Ok(self
-            .store
-            .refresh_token_alive(&hash, now().unix_timestamp())?)
+    pub async fn refresh_alive(&self, refresh: &str) -> Result<bool, AppError> {
+        let (store, hash) = (self.store.clone(), TokenIssuer::hash_refresh(refresh));
+        blocking(move || Ok(store.refresh_token_alive(&hash, now().unix_timestamp())?)).await
     }
 
     /// Revokes the refresh token's family and, when given, the access token at once.
-    pub fn logout(&self, refresh: &str, access: Option<&CurrentUser>) -> Result<(), AppError> {
-        self.store
-            .revoke_refresh_family(&TokenIssuer::hash_refresh(refresh))?;
-        if let Some(current) = access {
-            self.store
-                .revoke_access_token(&current.claims.jti, current.claims.exp)?;
+    pub async fn logout(
+        &self,
+        refresh: &str,
+        access: Option<&CurrentUser>,
+    ) -> Result<(), AppError> {
+        let store = self.store.clone();
+        let family = TokenIssuer::hash_refresh(refresh);
+        let access = access.map(|c| (c.user.id, c.claims.jti.clone(), c.claims.exp));
+        let revoked = access.clone();
+        blocking(move || {
+            store.revoke_refresh_family(&family)?;
+            if let Some((_, jti, exp)) = revoked {
+                store.revoke_access_token(&jti, exp)?;
+            }
+            Ok(())
+        })
+        .await?;
+        if let Some((user, jti, _)) = access {
             self.hub.do_send(CredentialsChanged {
-                user: current.user.id,
-                revoked_jti: Some(current.claims.jti.clone()),
+                user,
+                revoked_jti: Some(jti),
                 token_version: None,
             });
         }
@@ -192,46 +203,59 @@ impl Accounts {
     }
 
     /// Access token → the user, if the token is valid, unrevoked and of the current version.
-    pub fn authenticate(&self, token: &str) -> Result<CurrentUser, AppError> {
+    /// Runs on every authenticated request: its store reads go to the blocking pool, since a
+    /// read that blocks on the async worker stalls every connection of that worker.
+    pub async fn authenticate(&self, token: &str) -> Result<CurrentUser, AppError> {
         let unauthorized = || AppError::Unauthorized(BAD_TOKEN.into());
         let claims = self.tokens.decode_access(token).ok_or_else(unauthorized)?;
         let user_id = claims.user_id().ok_or_else(unauthorized)?;
-        if self.store.is_access_token_revoked(&claims.jti)? {
-            return Err(unauthorized());
-        }
-        let user = match self.store.user(user_id) {
-            Ok(user) => user,
-            Err(StoreError::NotFound) => return Err(unauthorized()),
-            Err(e) => return Err(e.into()),
-        };
-        if user.token_version != claims.ver {
-            return Err(unauthorized());
-        }
-        Ok(CurrentUser { user, claims })
+        let store = self.store.clone();
+        blocking(move || {
+            if store.is_access_token_revoked(&claims.jti)? {
+                return Err(unauthorized());
+            }
+            let user = match store.user(user_id) {
+                Ok(user) => user,
+                Err(StoreError::NotFound) => return Err(unauthorized()),
+                Err(e) => return Err(e.into()),
+            };
+            if user.token_version != claims.ver {
+                return Err(unauthorized());
+            }
+            Ok(CurrentUser { user, claims })
+        })
+        .await
     }
 
     /// The email of each of `ids` that still exists, for admin pages that name customers.
-    pub fn emails(
+    pub async fn emails(
         &self,
         ids: impl IntoIterator<Item = crate::domain::ids::UserId>,
     ) -> Result<std::collections::HashMap<crate::domain::ids::UserId, String>, AppError> {
-        let mut found = std::collections::HashMap::new();
-        for id in ids {
-            match self.store.user(id) {
-                Ok(user) => {
-                    found.insert(id, user.email.as_str().to_owned());
+        let (store, ids): (_, Vec<_>) = (self.store.clone(), ids.into_iter().collect());
+        blocking(move || {
+            let mut found = std::collections::HashMap::new();
+            for id in ids {
+                match store.user(id) {
+                    Ok(user) => {
+                        found.insert(id, user.email.as_str().to_owned());
+                    }
+                    Err(StoreError::NotFound) => {}
+                    Err(e) => return Err(e.into()),
                 }
-                Err(StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
             }
-        }
-        Ok(found)
+            Ok(found)
+        })
+        .await
     }
 
-    pub fn update_profile(&self, user: &User, change: ProfileChange) -> Result<User, AppError> {
-        Ok(self
-            .store
-            .update_user(user.id, |u| u.apply(change.clone()))?)
+    pub async fn update_profile(
+        &self,
+        user: &User,
+        change: ProfileChange,
+    ) -> Result<User, AppError> {
+        let (store, id) = (self.store.clone(), user.id);
+        blocking(move || Ok(store.update_user(id, |u| u.apply(change.clone()))?)).await
     }
 
     /// Checks the current password, stores the new hash and bumps the token version, so every

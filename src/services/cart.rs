@@ -1,4 +1,5 @@
 //! The caller's cart: lines with current prices and stock. It reserves nothing.
+use super::blocking;
 use super::json::{CartJson, CartLineJson, CartProductJson};
 use crate::domain::cart::{Cart, CartError, Quantity};
 use crate::domain::catalog::Product;
@@ -71,9 +72,18 @@ impl Carts {
         Carts { store }
     }
 
-    pub fn view(&self, user: UserId) -> Result<CartView, AppError> {
-        let cart = self.store.cart(user)?;
-        self.join(&cart)
+    /// Runs `work` on the blocking pool: every cart operation reads or writes the store.
+    async fn off_worker<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Carts) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let carts = self.clone();
+        blocking(move || work(&carts)).await
+    }
+
+    pub async fn view(&self, user: UserId) -> Result<CartView, AppError> {
+        self.off_worker(move |carts| carts.join(&carts.store.cart(user)?))
+            .await
     }
 
     fn join(&self, cart: &Cart) -> Result<CartView, AppError> {
@@ -91,53 +101,74 @@ impl Carts {
     }
 
     /// Adds to the product's line (or starts one). Unknown product: 404.
-    pub fn add(
+    pub async fn add(
         &self,
         user: UserId,
         product: ProductId,
         quantity: Quantity,
     ) -> Result<CartView, AppError> {
-        self.store.product(product)?;
-        let cart = self
-            .store
-            .update_cart(user, |cart| cart.add(product, quantity))
-            .map_err(cart_error)?;
-        self.join(&cart)
+        self.off_worker(move |carts| {
+            carts.store.product(product)?;
+            let cart = carts
+                .store
+                .update_cart(user, |cart| cart.add(product, quantity))
+                .map_err(cart_error)?;
+            carts.join(&cart)
+        })
+        .await
     }
 
-    pub fn set(
+    pub async fn set(
         &self,
         user: UserId,
         product: ProductId,
         quantity: Quantity,
     ) -> Result<CartView, AppError> {
-        let cart = self
-            .store
-            .update_cart(user, |cart| cart.set(product, quantity))
-            .map_err(cart_error)?;
-        self.join(&cart)
+        self.off_worker(move |carts| {
+            let cart = carts
+                .store
+                .update_cart(user, |cart| cart.set(product, quantity))
+                .map_err(cart_error)?;
+            carts.join(&cart)
+        })
+        .await
     }
 
-    pub fn remove(&self, user: UserId, product: ProductId) -> Result<CartView, AppError> {
-        let cart = self
-            .store
-            .update_cart(user, |cart| cart.remove(product))
-            .map_err(cart_error)?;
-        self.join(&cart)
+    pub async fn remove(&self, user: UserId, product: ProductId) -> Result<CartView, AppError> {
+        self.off_worker(move |carts| {
+            let cart = carts
+                .store
+                .update_cart(user, |cart| cart.remove(product))
+                .map_err(cart_error)?;
+            carts.join(&cart)
+        })
+        .await
     }
 
-    pub fn clear(&self, user: UserId) -> Result<(), AppError> {
-        self.store.update_cart(user, |cart| {
-            *cart = Cart::default();
-            Ok::<(), StoreError>(())
-        })?;
-        Ok(())
+    pub async fn clear(&self, user: UserId) -> Result<(), AppError> {
+        self.off_worker(move |carts| {
+            carts.store.update_cart(user, |cart| {
+                *cart = Cart::default();
+                Ok::<(), StoreError>(())
+            })?;
+            Ok(())
+        })
+        .await
     }
 
     /// Adds a guest cart's lines to the user's cart in one write, capped by the server's limits.
     /// Lines naming unknown products, bad quantities, or past the line limit are skipped and
     /// returned; prices and stock always come from the store, never from the caller.
-    pub fn merge(
+    pub async fn merge(
+        &self,
+        user: UserId,
+        lines: Vec<(ProductId, i64)>,
+    ) -> Result<(CartView, Vec<ProductId>), AppError> {
+        self.off_worker(move |carts| carts.merge_now(user, &lines))
+            .await
+    }
+
+    fn merge_now(
         &self,
         user: UserId,
         lines: &[(ProductId, i64)],

@@ -171,16 +171,19 @@ impl Catalog {
         .await
     }
 
-    pub fn categories(&self) -> Result<Vec<CategoryWithCount>, AppError> {
-        Ok(self.store.categories()?)
+    pub async fn categories(&self) -> Result<Vec<CategoryWithCount>, AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.categories()?)).await
     }
 
-    pub fn category(&self, id: CategoryId) -> Result<CategoryWithCount, AppError> {
-        Ok(self.store.category(id)?)
+    pub async fn category(&self, id: CategoryId) -> Result<CategoryWithCount, AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.category(id)?)).await
     }
 
-    pub fn product(&self, id: ProductId) -> Result<Product, AppError> {
-        Ok(self.store.product(id)?)
+    pub async fn product(&self, id: ProductId) -> Result<Product, AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.product(id)?)).await
     }
 
     pub async fn product_page(
@@ -268,8 +271,9 @@ impl Catalog {
         blocking(move || Ok(store.change_stock(id, change, now())?)).await
     }
 
-    pub fn product_json_of(&self, product: &Product) -> Result<ProductJson, AppError> {
-        Ok(product_jsons(&self.store, std::slice::from_ref(product))?.remove(0))
+    pub async fn product_json_of(&self, product: &Product) -> Result<ProductJson, AppError> {
+        let (store, product) = (self.store.clone(), product.clone());
+        blocking(move || Ok(product_jsons(&store, std::slice::from_ref(&product))?.remove(0))).await
     }
 
     pub fn category_names(&self) -> Result<HashMap<CategoryId, String>, AppError> {

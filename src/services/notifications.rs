@@ -119,21 +119,25 @@ impl Notifications {
         blocking(move || Ok(store.notifications(user, unread_only, offset, limit)?)).await
     }
 
-    pub fn unread_count(&self, user: UserId) -> Result<u64, AppError> {
-        Ok(self.store.notifications(user, true, 0, 0)?.count)
+    pub async fn unread_count(&self, user: UserId) -> Result<u64, AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.notifications(user, true, 0, 0)?.count)).await
     }
 
     /// The newest event id: where a page rendered now resumes its live updates from.
-    pub fn last_event_id(&self) -> Result<EventId, AppError> {
-        Ok(self.store.last_event_id()?)
+    pub async fn last_event_id(&self) -> Result<EventId, AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.last_event_id()?)).await
     }
 
-    pub fn mark_read(&self, user: UserId, event: EventId) -> Result<(), AppError> {
-        Ok(self.store.mark_read(user, event)?)
+    pub async fn mark_read(&self, user: UserId, event: EventId) -> Result<(), AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.mark_read(user, event)?)).await
     }
 
-    pub fn mark_all_read(&self, user: UserId) -> Result<(), AppError> {
-        Ok(self.store.mark_all_read(user)?)
+    pub async fn mark_all_read(&self, user: UserId) -> Result<(), AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.mark_all_read(user)?)).await
     }
 
     pub async fn live_connections(&self) -> usize {

@@ -75,8 +75,9 @@ impl Orders {
     }
 
     /// The order, if `viewer` may see it (its owner or an admin); otherwise 404.
-    pub fn get(&self, viewer: &User, id: OrderId) -> Result<Order, AppError> {
-        let order = self.store.order(id)?;
+    pub async fn get(&self, viewer: &User, id: OrderId) -> Result<Order, AppError> {
+        let store = self.store.clone();
+        let order = blocking(move || Ok(store.order(id)?)).await?;
         if order.user_id != viewer.id && !viewer.is_admin {
             return Err(AppError::NotFound);
         }
@@ -110,7 +111,7 @@ impl Orders {
         id: OrderId,
         next: OrderStatus,
     ) -> Result<Order, AppError> {
-        let order = self.get(actor, id)?;
+        let order = self.get(actor, id).await?;
         let allowed =
             actor.is_admin || (next == OrderStatus::Cancelled && order.user_id == actor.id);
         if !allowed {

@@ -8,6 +8,7 @@ use super::json;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::domain::user::{Email, Password, ProfileChange};
 use crate::error::AppError;
+use crate::http::client_address::client_address;
 use crate::http::extract::ApiJson;
 use crate::services::json::UserJson;
 use crate::services::Services;
@@ -69,12 +70,6 @@ pub struct PasswordBody {
     current_password: String,
     #[schema(min_length = 8, max_length = 128)]
     new_password: String,
-}
-
-pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 #[utoipa::path(
@@ -166,7 +161,7 @@ pub async fn refresh(
     services: web::Data<Services>,
     body: ApiJson<RefreshBody>,
 ) -> Result<HttpResponse, AppError> {
-    let (_, pair) = services.accounts.refresh(&body.0.refresh)?;
+    let (_, pair) = services.accounts.refresh(&body.0.refresh).await?;
     Ok(json(StatusCode::OK, &pair))
 }
 
@@ -191,7 +186,10 @@ pub async fn logout(
     user: MaybeUser,
     body: ApiJson<RefreshBody>,
 ) -> Result<HttpResponse, AppError> {
-    services.accounts.logout(&body.0.refresh, user.0.as_ref())?;
+    services
+        .accounts
+        .logout(&body.0.refresh, user.0.as_ref())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -236,7 +234,7 @@ pub async fn update_me(
         body.phone.as_deref(),
         body.address.as_deref(),
     )?;
-    let updated = services.accounts.update_profile(&user.user, change)?;
+    let updated = services.accounts.update_profile(&user.user, change).await?;
     Ok(json(StatusCode::OK, &UserJson::from(&updated)))
 }
 

@@ -45,7 +45,7 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     Ok(json(
         StatusCode::OK,
-        &services.cart.view(user.user.id)?.to_json(),
+        &services.cart.view(user.user.id).await?.to_json(),
     ))
 }
 
@@ -80,7 +80,7 @@ pub async fn add(
         return Err(AppError::field("product_id", "must be a positive integer"));
     }
     let product = ProductId::new(body.0.product_id as u64);
-    let cart = services.cart.add(user.user.id, product, quantity)?;
+    let cart = services.cart.add(user.user.id, product, quantity).await?;
     Ok(json(StatusCode::CREATED, &cart.to_json()))
 }
 
@@ -114,7 +114,8 @@ pub async fn set(
         StatusCode::OK,
         &services
             .cart
-            .set(user.user.id, product, quantity)?
+            .set(user.user.id, product, quantity)
+            .await?
             .to_json(),
     ))
 }
@@ -138,7 +139,7 @@ pub async fn remove(
     product: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let product: ProductId = path_id(&product)?;
-    services.cart.remove(user.user.id, product)?;
+    services.cart.remove(user.user.id, product).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -157,7 +158,7 @@ pub async fn clear(
     services: web::Data<Services>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    services.cart.clear(user.user.id)?;
+    services.cart.clear(user.user.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -191,7 +192,7 @@ pub async fn merge(
         .filter(|l| l.product_id > 0)
         .map(|l| (ProductId::new(l.product_id as u64), l.quantity))
         .collect();
-    let (cart, skipped) = services.cart.merge(user.user.id, &lines)?;
+    let (cart, skipped) = services.cart.merge(user.user.id, lines).await?;
     let mut body = serde_json::to_value(cart.to_json()).map_err(AppError::internal)?;
     body["skipped"] = serde_json::json!(skipped);
     Ok(json(StatusCode::OK, &body))

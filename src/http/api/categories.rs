@@ -156,7 +156,7 @@ async fn update(
     partial: bool,
 ) -> Result<HttpResponse, AppError> {
     let id: CategoryId = path_id(id)?;
-    let current = services.catalog.category(id)?;
+    let current = services.catalog.category(id).await?;
     let draft = body.draft(partial.then_some(&current.category))?;
     let updated = services
         .catalog

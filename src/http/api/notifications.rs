@@ -77,7 +77,7 @@ pub async fn mark_read(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: EventId = path_id(&id)?;
-    services.notifications.mark_read(user.user.id, id)?;
+    services.notifications.mark_read(user.user.id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -96,6 +96,6 @@ pub async fn mark_all_read(
     services: web::Data<Services>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    services.notifications.mark_all_read(user.user.id)?;
+    services.notifications.mark_all_read(user.user.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

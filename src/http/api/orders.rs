@@ -127,7 +127,7 @@ pub async fn detail(
     let id: OrderId = path_id(&id)?;
     Ok(json(
         StatusCode::OK,
-        &OrderJson::from(&services.orders.get(&user.user, id)?),
+        &OrderJson::from(&services.orders.get(&user.user, id).await?),
     ))
 }
 
@@ -160,11 +160,11 @@ pub async fn change_status(
     let id: OrderId = path_id(&id)?;
     let next = OrderStatus::parse("status", &body.0.status)?;
     if !user.user.is_admin {
-        services.orders.get(&user.user, id)?;
+        services.orders.get(&user.user, id).await?;
         return Err(AppError::Forbidden);
     }
     if !matches!(next, OrderStatus::Shipped | OrderStatus::Delivered) {
-        services.orders.get(&user.user, id)?;
+        services.orders.get(&user.user, id).await?;
         return Err(AppError::Conflict(format!(
             "this endpoint moves orders to shipped or delivered, not {}",
             next.as_str()

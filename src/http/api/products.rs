@@ -278,7 +278,7 @@ pub async fn create(
     let product = services.catalog.create_product(body.0.whole()?).await?;
     Ok(json(
         StatusCode::CREATED,
-        &services.catalog.product_json_of(&product)?,
+        &services.catalog.product_json_of(&product).await?,
     ))
 }
 
@@ -302,7 +302,7 @@ async fn update(
     };
     Ok(json(
         StatusCode::OK,
-        &services.catalog.product_json_of(&product)?,
+        &services.catalog.product_json_of(&product).await?,
     ))
 }
 
@@ -415,6 +415,6 @@ pub async fn stock(
     let product = services.catalog.change_stock(id, body.0.change()?).await?;
     Ok(json(
         StatusCode::OK,
-        &services.catalog.product_json_of(&product)?,
+        &services.catalog.product_json_of(&product).await?,
     ))
 }

@@ -11,7 +11,7 @@ use crate::auth::CurrentUser;
 use crate::domain::user::{Password, ProfileChange};
 use crate::domain::FieldErrors;
 use crate::error::AppError;
-use crate::http::api::auth::client_address;
+use crate::http::client_address::client_address;
 use crate::http::views::account::{self, AccountView};
 use crate::http::views::Ctx;
 use crate::services::Services;
@@ -54,10 +54,16 @@ pub async fn update_profile(
     form: web::Form<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
     let change = ProfileChange::parse(Some(&form.name), Some(&form.phone), Some(&form.address));
-    match change
-        .map_err(AppError::from)
-        .and_then(|c| services.accounts.update_profile(&user.user.user, c))
-    {
+    let updated = match change {
+        Ok(change) => {
+            services
+                .accounts
+                .update_profile(&user.user.user, change)
+                .await
+        }
+        Err(errors) => Err(AppError::from(errors)),
+    };
+    match updated {
         Ok(updated) => {
             let ctx = user.ctx.clone().with_flash("Profile saved.");
             let view = AccountView {

@@ -55,7 +55,7 @@ fn quantity(raw: &str) -> Result<Quantity, AppError> {
 }
 
 /// The cart section (htmx) or the whole page, with the given status and messages.
-fn render(
+async fn render(
     ctx: &Ctx,
     services: &Services,
     user: &Shopper,
@@ -63,7 +63,7 @@ fn render(
     errors: FieldErrors,
     shortages: HashMap<ProductId, u32>,
 ) -> Result<HttpResponse, AppError> {
-    let view = services.cart.view(user.user.user.id)?;
+    let view = services.cart.view(user.user.user.id).await?;
     let page = CartPage {
         cart: &view,
         idempotency_key: new_key(),
@@ -96,6 +96,7 @@ pub async fn show(
         FieldErrors::new(),
         HashMap::new(),
     )
+    .await
 }
 
 /// Adds from the catalog or a product page: htmx updates the badge in place; without
@@ -109,7 +110,10 @@ pub async fn add(
     let form = form.into_inner();
     let product: ProductId = path_id(&form.product_id)?;
     let quantity = quantity(form.quantity.as_deref().unwrap_or("1"))?;
-    let view = services.cart.add(user.user.user.id, product, quantity)?;
+    let view = services
+        .cart
+        .add(user.user.user.id, product, quantity)
+        .await?;
     if user.ctx.htmx.partial() {
         let name = view
             .lines
@@ -139,7 +143,11 @@ pub async fn set(
 ) -> Result<HttpResponse, AppError> {
     let product: ProductId = path_id(&id)?;
     let mut errors = FieldErrors::new();
-    match quantity(&form.quantity).and_then(|q| services.cart.set(user.user.user.id, product, q)) {
+    let set = match quantity(&form.quantity) {
+        Ok(q) => services.cart.set(user.user.user.id, product, q).await,
+        Err(e) => Err(e),
+    };
+    match set {
         Ok(_) => {}
         Err(AppError::Validation { errors: found, .. }) => {
             let messages = found.into_values().flatten().collect();
@@ -155,7 +163,7 @@ pub async fn set(
     if status == StatusCode::OK && !user.ctx.htmx.partial() {
         return Ok(redirect(false, "/cart"));
     }
-    render(&user.ctx, &services, &user, status, errors, HashMap::new())
+    render(&user.ctx, &services, &user, status, errors, HashMap::new()).await
 }
 
 pub async fn remove(
@@ -164,7 +172,7 @@ pub async fn remove(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let product: ProductId = path_id(&id)?;
-    match services.cart.remove(user.user.user.id, product) {
+    match services.cart.remove(user.user.user.id, product).await {
         Ok(_) | Err(AppError::NotFound) => {}
         Err(other) => return Err(other),
     }
@@ -179,6 +187,7 @@ pub async fn remove(
         FieldErrors::new(),
         HashMap::new(),
     )
+    .await
 }
 
 /// Places the order; "only N left" and other refusals are shown in the cart, in place.
@@ -218,7 +227,7 @@ pub async fn checkout(
         Err(other) => return Err(other),
     };
     let errors = FieldErrors::from([("non_field_errors".to_owned(), vec![message])]);
-    render(&user.ctx, &services, &user, status, errors, shortages)
+    render(&user.ctx, &services, &user, status, errors, shortages).await
 }
 
 fn capitalize(text: &str) -> String {

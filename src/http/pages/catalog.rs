@@ -38,7 +38,7 @@ pub async fn index(
         }
         Err(other) => return Err(other),
     };
-    let categories = services.catalog.categories()?;
+    let categories = services.catalog.categories().await?;
     let (products, count) = if errors.is_empty() {
         let found = services.catalog.product_page(filter, page).await?;
         if !page.exists_within(found.count) {
@@ -102,10 +102,11 @@ pub async fn product(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: ProductId = path_id(&id)?;
-    let product = services.catalog.product(id)?;
+    let product = services.catalog.product(id).await?;
     let category = services
         .catalog
         .category(product.category_id)
+        .await
         .map(|c| c.category.name)
         .unwrap_or_default();
     Ok(html(

@@ -1,6 +1,6 @@
 //! Extractors for page handlers: the view context, and the signed-in shopper or admin.
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use std::future::{ready, Ready};
 
 use super::csrf::CsrfToken;
@@ -16,6 +16,35 @@ pub fn htmx(req: &HttpRequest) -> Htmx {
         target: header("HX-Target").map(str::to_owned),
         history_restore: header("HX-History-Restore-Request") == Some("true"),
     }
+}
+
+/// The navigation counts of a whole page for a signed-in user, read by the page middleware
+/// before the handler (on the blocking pool), so building a context, an error page's too,
+/// never touches the store.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NavCounts {
+    cart: u32,
+    unread: u64,
+    last_event_id: u64,
+}
+
+/// Reads the `NavCounts` of this request into its extensions, unless nothing will show them.
+pub async fn load_nav_counts(req: &HttpRequest, services: &Services) {
+    let user = req.extensions().get::<CurrentUser>().map(|u| u.user.id);
+    let Some(id) = user.filter(|_| !htmx(req).partial()) else {
+        return;
+    };
+    let (cart, unread, last_event_id) = futures_util::future::join3(
+        services.cart.view(id),
+        services.notifications.unread_count(id),
+        services.notifications.last_event_id(),
+    )
+    .await;
+    req.extensions_mut().insert(NavCounts {
+        cart: cart.map(|c| c.quantity()).unwrap_or(0),
+        unread: unread.unwrap_or(0),
+        last_event_id: last_event_id.map(|e| e.get()).unwrap_or(0),
+    });
 }
 
 /// The context of a page: viewer, CSRF token, and (for whole pages) the navigation counts.
@@ -42,18 +71,10 @@ pub fn build(req: &HttpRequest) -> Ctx {
         htmx,
         ..Ctx::default()
     };
-    let services = req.app_data::<web::Data<Services>>();
-    if let (Some(user), Some(services)) = (user, services) {
-        if !ctx.htmx.partial() {
-            let id = user.user.id;
-            ctx.cart_count = services.cart.view(id).map(|c| c.quantity()).unwrap_or(0);
-            ctx.unread = services.notifications.unread_count(id).unwrap_or(0);
-            ctx.last_event_id = services
-                .notifications
-                .last_event_id()
-                .map(|e| e.get())
-                .unwrap_or(0);
-        }
+    if let Some(counts) = req.extensions().get::<NavCounts>() {
+        ctx.cart_count = counts.cart;
+        ctx.unread = counts.unread;
+        ctx.last_event_id = counts.last_event_id;
     }
     ctx
 }

@@ -32,7 +32,8 @@ pub async fn pages(
         .app_data::<web::Data<session::RotationGrace>>()
         .cloned()
         .ok_or_else(|| AppError::internal("rotation grace missing"))?;
-    let action = session::resolve(&req, &services, &grace);
+    let action = session::resolve(&req, &services, &grace).await;
+    super::ctx::load_nav_counts(req.request(), &services).await;
     let mut res = if csrf::verify(&mut req).await {
         errors::to_html(next.call(req).await?.map_into_boxed_body())
     } else {

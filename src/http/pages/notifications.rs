@@ -33,7 +33,7 @@ async fn render(
         params: &params,
         page: page.page,
         pages: pages(found.count, page.size),
-        unread: services.notifications.unread_count(id)?,
+        unread: services.notifications.unread_count(id).await?,
     };
     if user.ctx.htmx.partial() {
         // The list, and the badge out of band so both agree.
@@ -54,7 +54,10 @@ pub async fn list(
 }
 
 pub async fn badge(user: Shopper, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
-    let count = services.notifications.unread_count(user.user.user.id)?;
+    let count = services
+        .notifications
+        .unread_count(user.user.user.id)
+        .await?;
     Ok(html(StatusCode::OK, unread_badge(count, false)))
 }
 
@@ -65,7 +68,10 @@ pub async fn read(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let event: EventId = path_id(&id)?;
-    services.notifications.mark_read(user.user.user.id, event)?;
+    services
+        .notifications
+        .mark_read(user.user.user.id, event)
+        .await?;
     after_change(&req, &user, &services).await
 }
 
@@ -74,7 +80,10 @@ pub async fn read_all(
     user: Shopper,
     services: web::Data<Services>,
 ) -> Result<HttpResponse, AppError> {
-    services.notifications.mark_all_read(user.user.user.id)?;
+    services
+        .notifications
+        .mark_all_read(user.user.user.id)
+        .await?;
     after_change(&req, &user, &services).await
 }
 

@@ -46,7 +46,7 @@ pub async fn detail(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: OrderId = path_id(&id)?;
-    let order = services.orders.get(&user.user.user, id)?;
+    let order = services.orders.get(&user.user.user, id).await?;
     if user.ctx.htmx.wants("order-live") {
         return Ok(html(StatusCode::OK, orders::live(&user.ctx, &order)));
     }

@@ -4,7 +4,6 @@ use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
 use actix_web::dev::ServiceRequest;
 use actix_web::{HttpMessage, HttpResponse};
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::auth::extract::{ACCESS_COOKIE, REFRESH_COOKIE};
@@ -29,17 +28,23 @@ type Rotations = HashMap<[u8; 32], (Instant, TokenPair)>;
 
 /// The recent rotations of one server (app data shared by its workers; not process-wide,
 /// so servers in one process do not see each other's sessions).
+/// The lock is async: it is held while the store rotates, and a worker thread must not block
+/// on it.
 #[derive(Default)]
 pub struct RotationGrace {
-    recent: Mutex<Rotations>,
+    recent: tokio::sync::Mutex<Rotations>,
 }
 
 /// Finds the signed-in user (inserting `CurrentUser` into the request) and says what to do
 /// with the cookies.
-pub fn resolve(req: &ServiceRequest, services: &Services, grace: &RotationGrace) -> CookieAction {
+pub async fn resolve(
+    req: &ServiceRequest,
+    services: &Services,
+    grace: &RotationGrace,
+) -> CookieAction {
     let access = req.cookie(ACCESS_COOKIE);
     if let Some(token) = &access {
-        if let Ok(user) = services.accounts.authenticate(token.value()) {
+        if let Ok(user) = services.accounts.authenticate(token.value()).await {
             req.extensions_mut().insert(user);
             return CookieAction::Keep;
         }
@@ -50,10 +55,14 @@ pub fn resolve(req: &ServiceRequest, services: &Services, grace: &RotationGrace)
             None => CookieAction::Keep,
         };
     };
-    let user = grace.rotate(services, refresh.value()).and_then(|pair| {
-        let user = services.accounts.authenticate(&pair.access)?;
-        Ok((user, pair))
-    });
+    let user = match grace.rotate(services, refresh.value()).await {
+        Ok(pair) => services
+            .accounts
+            .authenticate(&pair.access)
+            .await
+            .map(|user| (user, pair)),
+        Err(e) => Err(e),
+    };
     match user {
         Ok((user, pair)) => {
             req.extensions_mut().insert(user);
@@ -67,9 +76,9 @@ impl RotationGrace {
     /// Spends `refresh` once; within the grace period the same (newest) successor is
     /// returned, as long as it is still good: a family revoked meanwhile (reuse detected,
     /// logout) must not live on through this memory.
-    fn rotate(&self, services: &Services, refresh: &str) -> Result<TokenPair, AppError> {
+    async fn rotate(&self, services: &Services, refresh: &str) -> Result<TokenPair, AppError> {
         // One lock around check-and-rotate, so two racing requests cannot both spend the token.
-        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let mut recent = self.recent.lock().await;
         recent.retain(|_, (at, _)| at.elapsed() < GRACE);
         let first = TokenIssuer::hash_refresh(refresh);
         let mut key = first;
@@ -79,7 +88,7 @@ impl RotationGrace {
             found = Some(pair.clone());
         }
         if let Some(pair) = found {
-            if services.accounts.refresh_alive(&pair.refresh)? {
+            if services.accounts.refresh_alive(&pair.refresh).await? {
                 return Ok(pair);
             }
             recent.remove(&first);
@@ -87,7 +96,7 @@ impl RotationGrace {
                 "the session was revoked; sign in again".into(),
             ));
         }
-        let (_, pair) = services.accounts.refresh(refresh)?;
+        let (_, pair) = services.accounts.refresh(refresh).await?;
         recent.insert(key, (Instant::now(), pair.clone()));
         Ok(pair)
     }

@@ -10,7 +10,7 @@ use crate::auth::CurrentUser;
 use crate::domain::user::{Email, Password, ProfileChange};
 use crate::domain::FieldErrors;
 use crate::error::AppError;
-use crate::http::api::auth::client_address;
+use crate::http::client_address::client_address;
 use crate::http::views::account::{self, LoginForm};
 use crate::services::accounts::TokenPair;
 use crate::services::Services;
@@ -176,7 +176,8 @@ pub async fn logout(
     if let Some(refresh) = req.cookie(REFRESH_COOKIE) {
         services
             .accounts
-            .logout(refresh.value(), current.as_ref())?;
+            .logout(refresh.value(), current.as_ref())
+            .await?;
     }
     let mut response = redirect(false, "/");
     session::clear_cookies(&mut response, secure(&req));

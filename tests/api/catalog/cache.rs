@@ -241,7 +241,8 @@ async fn get_with(
 /// one host or scheme must never be served for another (the links name them).
 #[tokio::test]
 async fn url_cache_answers_exactly_like_the_full_stack() {
-    let app = TestApp::spawn().await;
+    // The test client stands in for a proxy, whose forwarding headers count only when trusted.
+    let app = TestApp::spawn_with(|s| s.trusted_proxies = vec!["127.0.0.1".into()]).await;
     let admin = app.admin().await;
     let cat = app.create_category(&admin, "Fast").await;
     for name in ["One", "Two"] {

@@ -1,7 +1,7 @@
 //! Live order updates (WebSocket `/ws/`, SSE `/api/events/`) and the notification list,
 //! driven through the real server with real clients.
 mod access;
-mod client;
+pub(crate) mod client;
 mod credentials;
 mod delivery;
 mod limits;

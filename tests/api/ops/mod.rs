@@ -1,12 +1,15 @@
 //! Tests: operations — health, restart, security headers, request ids, metrics, the OpenAPI
-//! document and docs page, and input limits.
+//! document and docs page, input limits, running behind a real nginx, and the answer deadline.
 mod headers;
 mod limits;
 mod logs;
 mod memory;
 mod metrics;
 mod metrics_access;
+mod nginx;
 mod openapi;
+mod proxy;
+mod timeout;
 
 use crate::helpers::*;
 use serde_json::Value;

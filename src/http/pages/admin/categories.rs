@@ -45,14 +45,14 @@ impl CategoryForm {
     }
 }
 
-fn page(
+async fn page(
     admin: &AdminPage,
     services: &Services,
     status: StatusCode,
     create: CategoryInput,
     failed: Option<(CategoryId, CategoryInput)>,
 ) -> Result<HttpResponse, AppError> {
-    let all = services.catalog.categories()?;
+    let all = services.catalog.categories().await?;
     let view = CategoriesView {
         categories: &all,
         create,
@@ -72,6 +72,7 @@ pub async fn list(
         CategoryInput::default(),
         None,
     )
+    .await
 }
 
 pub async fn create(
@@ -95,6 +96,7 @@ pub async fn create(
                 form.input(errors),
                 None,
             )
+            .await
         }
     }
 }
@@ -127,7 +129,7 @@ pub async fn update(
             let errors = form_errors(e)?;
             let input = form.input(errors);
             if admin.ctx.htmx.partial() {
-                let current = services.catalog.category(id)?;
+                let current = services.catalog.category(id).await?;
                 return Ok(html(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     categories::row(&admin.ctx, &current, Some(&input)),
@@ -140,6 +142,7 @@ pub async fn update(
                 CategoryInput::default(),
                 Some((id, input)),
             )
+            .await
         }
     }
 }

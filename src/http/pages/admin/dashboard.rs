@@ -19,7 +19,8 @@ pub async fn show(
     let recent = services.orders.list(me, None, None, 0, RECENT).await?;
     let customers = services
         .accounts
-        .emails(recent.orders.iter().map(|o| o.user_id))?;
+        .emails(recent.orders.iter().map(|o| o.user_id))
+        .await?;
     let view = Dashboard {
         counts: &counts,
         recent: &recent.orders,

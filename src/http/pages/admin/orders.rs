@@ -39,7 +39,8 @@ pub async fn list(
     }
     let customers = services
         .accounts
-        .emails(found.orders.iter().map(|o| o.user_id))?;
+        .emails(found.orders.iter().map(|o| o.user_id))
+        .await?;
     let view = AdminOrderList {
         orders: &found.orders,
         status,
@@ -64,11 +65,11 @@ pub async fn detail(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: OrderId = path_id(&id)?;
-    let order = services.orders.get(&admin.user.user, id)?;
+    let order = services.orders.get(&admin.user.user, id).await?;
     if admin.ctx.htmx.wants("admin-order") {
         return Ok(html(StatusCode::OK, orders::live(&admin.ctx, &order)));
     }
-    let customers = services.accounts.emails([order.user_id])?;
+    let customers = services.accounts.emails([order.user_id]).await?;
     Ok(html(
         StatusCode::OK,
         orders::detail(&admin.ctx, &order, &customers),

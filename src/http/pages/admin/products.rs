@@ -108,7 +108,7 @@ async fn list_page(
     if !page.exists_within(found.count) {
         return Err(AppError::NotFound);
     }
-    let categories = services.catalog.categories()?;
+    let categories = services.catalog.categories().await?;
     let products = found
         .products
         .into_iter()
@@ -188,8 +188,8 @@ pub async fn edit(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: ProductId = path_id(&id)?;
-    let product = services.catalog.product(id)?;
-    let categories = services.catalog.categories()?;
+    let product = services.catalog.product(id).await?;
+    let categories = services.catalog.categories().await?;
     Ok(html(
         StatusCode::OK,
         products::edit(
@@ -210,7 +210,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id: ProductId = path_id(&id)?;
     let form = form.into_inner();
-    let product = services.catalog.product(id)?;
+    let product = services.catalog.product(id).await?;
     // The edit form has no stock field: the product keeps the stock it has when the change is
     // written, inside the store's transaction (orders may have taken some since the read).
     let saved = match form.draft_with_stock(Ok(product.stock)) {
@@ -226,7 +226,7 @@ pub async fn update(
     match saved {
         Ok(saved) => {
             let ctx = admin.ctx.clone().with_flash("Product saved.");
-            let categories = services.catalog.categories()?;
+            let categories = services.catalog.categories().await?;
             Ok(html(
                 StatusCode::OK,
                 products::edit(
@@ -240,7 +240,7 @@ pub async fn update(
         }
         Err(e) => {
             let errors = form_errors(e)?;
-            let categories = services.catalog.categories()?;
+            let categories = services.catalog.categories().await?;
             Ok(html(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 products::edit(
@@ -297,12 +297,12 @@ pub async fn stock(
         Ok(product) => (StatusCode::OK, product, FieldErrors::new()),
         Err(AppError::Validation { errors, .. }) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            services.catalog.product(id)?,
+            services.catalog.product(id).await?,
             errors,
         ),
         Err(AppError::Conflict(m)) => (
             StatusCode::CONFLICT,
-            services.catalog.product(id)?,
+            services.catalog.product(id).await?,
             FieldErrors::from([("adjust".to_owned(), vec![m])]),
         ),
         Err(other) => return Err(other),
@@ -316,7 +316,7 @@ pub async fn stock(
     if status == StatusCode::OK {
         return Ok(redirect(false, &format!("/admin/products/{id}")));
     }
-    let categories = services.catalog.categories()?;
+    let categories = services.catalog.categories().await?;
     Ok(html(
         status,
         products::edit(
