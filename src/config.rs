@@ -71,6 +71,18 @@ pub struct Settings {
     /// Opens `/metrics` on the public listener to `Authorization: Bearer <metrics_token>`.
     pub metrics_token: Option<Secret>,
     pub log_format: LogFormat,
+    /// Lets webhooks point at loopback, link-local and private addresses (tests, a LAN shop).
+    pub webhooks_allow_private: bool,
+    /// Wait before the first webhook retry; each later one waits three times longer.
+    pub webhook_retry_base_ms: u64,
+    /// The longest single wait between two webhook attempts.
+    pub webhook_retry_cap_ms: u64,
+    /// Attempts per event before the delivery is marked failed.
+    pub webhook_max_attempts: u32,
+    /// Time one webhook request may take, connection included.
+    pub webhook_timeout_seconds: u64,
+    /// Webhook requests in flight at once, over all webhooks.
+    pub webhook_max_in_flight: usize,
 }
 
 /// How log lines are written to stderr.
@@ -135,6 +147,12 @@ impl Default for Settings {
             metrics_addr: None,
             metrics_token: None,
             log_format: LogFormat::Text,
+            webhooks_allow_private: false,
+            webhook_retry_base_ms: 90_000,
+            webhook_retry_cap_ms: 3_600_000,
+            webhook_max_attempts: 5,
+            webhook_timeout_seconds: 10,
+            webhook_max_in_flight: 16,
         }
     }
 }

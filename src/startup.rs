@@ -15,11 +15,13 @@ use crate::cache::Cache;
 use crate::config::Settings;
 use crate::domain::user::{Email, Password};
 use crate::services::throttle::LoginThrottle;
-use crate::services::{Accounts, Carts, Catalog, Notifications, Orders, Services};
+use crate::services::webhooks::dispatcher;
+use crate::services::{Accounts, Carts, Catalog, Notifications, Orders, Services, Webhooks};
 use crate::store::{Store, StoreError};
 
 mod limits;
 mod metrics_listener;
+mod webhooks;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -157,6 +159,7 @@ impl Context {
             cart: Carts::new(store.clone()),
             orders: Orders::new(store.clone(), hub.clone(), registry),
             notifications: Notifications::new(store.clone(), hub),
+            webhooks: Webhooks::new(store.clone(), webhooks::sender_settings(settings)),
         };
         Ok(Context { store, services })
     }
@@ -249,6 +252,8 @@ pub struct Application {
     metrics: Option<(u16, ServerHandle)>,
     store: Store,
     live_stop: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The webhook dispatcher's thread; it ends when `live_stop` turns true.
+    webhooks: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Application {
@@ -352,6 +357,11 @@ impl Application {
         .listen(listener)?
         .run();
         spawn_housekeeping(context.services.clone());
+        let webhooks = dispatcher::start(
+            context.store.clone(),
+            webhooks::dispatch_settings(&settings),
+            live_stop.subscribe(),
+        )?;
         tracing::info!(
             "OrderStream serving on http://{}:{}/",
             display_host(&settings.addr),
@@ -363,6 +373,7 @@ impl Application {
             metrics: metrics_listener,
             store: context.store,
             live_stop: Arc::new(live_stop),
+            webhooks: Some(webhooks),
         })
     }
 
@@ -385,7 +396,7 @@ impl Application {
 
     /// Serves until stopped (SIGINT/SIGTERM or a `Stopper`): live streams close, in-flight
     /// requests finish, then sled is flushed.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
         let stopper = self.stopper();
         actix_web::rt::spawn(async move {
             if wait_for_signal().await {
@@ -396,6 +407,11 @@ impl Application {
         self.server.await?;
         if let Some((_, metrics)) = &self.metrics {
             metrics.stop(true).await;
+        }
+        if let Some(webhooks) = self.webhooks.take() {
+            // It holds a store handle: wait for it, so the database is closed when we return.
+            self.live_stop.send_replace(true);
+            let _ = web::block(move || webhooks.join()).await;
         }
         self.store
             .flush()

@@ -7,5 +7,7 @@ pub mod money;
 pub mod order;
 pub mod user;
 pub mod validation;
+pub mod webhook;
+pub mod webhook_delivery;
 
 pub use validation::{FieldErrors, ValidationError};

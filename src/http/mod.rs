@@ -16,7 +16,7 @@ use actix_web::middleware::{DefaultHeaders, NormalizePath};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use api::{auth, cart, categories, notifications, ops, orders, products};
+use api::{auth, cart, categories, notifications, ops, orders, products, webhooks};
 
 /// Trailing slashes are trimmed before routing, so `/api/me/` and `/api/me` are one route.
 pub fn normalize_path() -> NormalizePath {
@@ -89,6 +89,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/notifications/{id}/read",
                     web::post().to(notifications::mark_read),
+                )
+                .route("/webhooks", web::get().to(webhooks::list))
+                .route("/webhooks", web::post().to(webhooks::create))
+                .route("/webhooks/{id}", web::get().to(webhooks::detail))
+                .route("/webhooks/{id}", web::patch().to(webhooks::patch))
+                .route("/webhooks/{id}", web::delete().to(webhooks::delete))
+                .route(
+                    "/webhooks/{id}/rotate-secret",
+                    web::post().to(webhooks::rotate_secret),
+                )
+                .route("/webhooks/{id}/test", web::post().to(webhooks::test))
+                .route(
+                    "/webhooks/{id}/deliveries",
+                    web::get().to(webhooks::deliveries),
                 )
                 .route("/events", web::get().to(live::sse))
                 .default_service(web::to(api_fallback)),

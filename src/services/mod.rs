@@ -6,6 +6,7 @@ pub mod json;
 pub mod notifications;
 pub mod orders;
 pub mod throttle;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -16,6 +17,7 @@ pub use cart::Carts;
 pub use catalog::Catalog;
 pub use notifications::Notifications;
 pub use orders::Orders;
+pub use webhooks::Webhooks;
 
 /// Every service, cloned into each HTTP worker.
 #[derive(Clone)]
@@ -25,6 +27,7 @@ pub struct Services {
     pub cart: Carts,
     pub orders: Orders,
     pub notifications: Notifications,
+    pub webhooks: Webhooks,
 }
 
 /// Runs blocking work (store reads and writes, scans, sled transactions) on the blocking pool;

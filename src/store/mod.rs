@@ -10,6 +10,7 @@ mod order_queue;
 mod orders;
 mod tokens;
 mod users;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +22,7 @@ pub use events::EventPage;
 pub use order_queue::Publisher;
 pub use orders::{OrderFilter, OrderPage, OrderRequest, PlacedOrder};
 pub use tokens::{RefreshOutcome, RefreshRecord};
+pub use webhooks::DeliveryPage;
 
 use catalog_index::CatalogIndex;
 use durability::GroupCommit;
@@ -49,6 +51,9 @@ struct Trees {
     user_events: sled::Tree,
     read_events: sled::Tree,
     idempotency: sled::Tree,
+    webhooks: sled::Tree,
+    webhook_state: sled::Tree,
+    webhook_deliveries: sled::Tree,
 }
 
 struct Inner {
@@ -105,6 +110,9 @@ impl Store {
             user_events: tree("user_events")?,
             read_events: tree("read_events")?,
             idempotency: tree("idempotency")?,
+            webhooks: tree("webhooks")?,
+            webhook_state: tree("webhook_state")?,
+            webhook_deliveries: tree("webhook_deliveries")?,
         };
         if trees.meta.get(META_DATABASE_ID)?.is_none() {
             let id: u128 = rand::random();

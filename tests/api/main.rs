@@ -10,3 +10,4 @@ mod live;
 mod ops;
 #[cfg(feature = "redis")]
 mod redis;
+mod webhooks;
