@@ -104,6 +104,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/webhooks/{id}/deliveries",
                     web::get().to(webhooks::deliveries),
                 )
+                .route(
+                    "/webhooks/{id}/deliveries/{delivery_id}/retry",
+                    web::post().to(webhooks::retry),
+                )
                 .route("/events", web::get().to(live::sse))
                 .default_service(web::to(api_fallback)),
         )

@@ -65,6 +65,7 @@ pub use schemas::*;
         api::webhooks::rotate_secret,
         api::webhooks::test,
         api::webhooks::deliveries,
+        api::webhooks::retry,
         websocket,
         events,
         api::ops::healthz,

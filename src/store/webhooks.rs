@@ -150,6 +150,12 @@ impl Store {
         Ok(())
     }
 
+    pub fn delivery(&self, hook: WebhookId, id: DeliveryId) -> Result<Delivery, StoreError> {
+        let key = codec::pair_key(hook.get(), id.get());
+        let raw = self.inner.trees.webhook_deliveries.get(key)?;
+        codec::decode(&raw.ok_or(StoreError::NotFound)?)
+    }
+
     /// A webhook's attempts, newest first.
     pub fn deliveries(
         &self,

@@ -253,3 +253,31 @@ pub async fn deliveries(
         &links.page(page, found.count, results),
     ))
 }
+
+#[utoipa::path(
+    post, path = "/api/webhooks/{id}/deliveries/{delivery_id}/retry/", operation_id = "webhooks_retry", tag = "webhooks",
+    params(
+        ("id" = u64, Path, minimum = 1, example = 1, description = "Webhook id"),
+        ("delivery_id" = u64, Path, minimum = 1, example = 1, description = "Delivery (attempt) id"),
+    ),
+    responses(
+        (status = 200, description = "A `pending` delivery is due at once (answered as it was); a `failed` one is sent again now and the new attempt answered", body = DeliveryJson),
+        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn retry(
+    services: web::Data<Services>,
+    _: Admin,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, delivery) = path.into_inner();
+    let delivery = services
+        .webhooks
+        .retry(path_id(&id)?, path_id(&delivery)?)
+        .await?;
+    Ok(json(StatusCode::OK, &DeliveryJson::from(&delivery)))
+}

@@ -12,7 +12,7 @@ use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::webhook::{
     Webhook, WebhookDraft, WebhookEvent, WebhookInput, WebhookSecret, SECRET_BYTES,
 };
-use crate::domain::webhook_delivery::{Delivery, DeliveryStatus};
+use crate::domain::webhook_delivery::{Delivery, DeliveryStatus, DispatchState};
 use crate::error::AppError;
 use crate::store::{DeliveryPage, Store};
 use sender::{Sender, SenderSettings};
@@ -112,20 +112,62 @@ impl Webhooks {
         .await
     }
 
-    /// Sends a `ping` now (whether or not the webhook is active) and logs the attempt. Pings
-    /// are not retried: the admin sees the outcome and can press again.
-    pub async fn ping(&self, id: WebhookId) -> Result<Delivery, AppError> {
-        let hook = self.get(id).await?;
+    /// "Retry now": a delivery waiting for its next attempt is tried at once (by the
+    /// dispatcher, in order); one that failed for good, or a failed ping, is sent again here and
+    /// the attempt logged (the cursor stays where it is: later events went on meanwhile).
+    pub async fn retry(&self, id: WebhookId, delivery: DeliveryId) -> Result<Delivery, AppError> {
+        let store = self.store.clone();
+        let (hook, old, state) = blocking(move || {
+            Ok((
+                store.webhook(id)?,
+                store.delivery(id, delivery)?,
+                store.dispatch_state(id)?,
+            ))
+        })
+        .await?;
+        match (old.status, old.event_id) {
+            (DeliveryStatus::Succeeded, _) => Err(AppError::Conflict(
+                "this delivery succeeded; there is nothing to retry".into(),
+            )),
+            (DeliveryStatus::Pending, _) => {
+                let store = self.store.clone();
+                let due_now = DispatchState {
+                    next_attempt_at: None,
+                    ..state
+                };
+                blocking(move || Ok(store.set_dispatch_state(id, due_now)?)).await?;
+                Ok(old)
+            }
+            (DeliveryStatus::Failed, None) => self.ping(id).await,
+            (DeliveryStatus::Failed, Some(event)) => {
+                let store = self.store.clone();
+                let event = blocking(move || Ok(store.event(event)?)).await?;
+                let message = payload::event_message(id, &event);
+                let attempt = old.attempt.saturating_add(1);
+                self.send_once(&hook, &message, Some(event.id), old.kind, attempt)
+                    .await
+            }
+        }
+    }
+
+    /// Sends one message now and logs the attempt as final (no retry schedule).
+    async fn send_once(
+        &self,
+        hook: &Webhook,
+        message: &sender::Message,
+        event_id: Option<crate::domain::ids::EventId>,
+        kind: WebhookEvent,
+        attempt: u32,
+    ) -> Result<Delivery, AppError> {
         // A client of its own: this runs on an HTTP worker's runtime, not the dispatcher's.
         let sender = Sender::new(self.sender).map_err(AppError::internal)?;
-        let message = payload::ping_message(id, rand::random());
-        let outcome = sender.send(&hook, &message).await;
+        let outcome = sender.send(hook, message).await;
         let delivery = Delivery {
             id: DeliveryId::new(0),
-            webhook_id: id,
-            event_id: None,
-            kind: WebhookEvent::Ping,
-            attempt: 1,
+            webhook_id: hook.id,
+            event_id,
+            kind,
+            attempt,
             status: if outcome.succeeded() {
                 DeliveryStatus::Succeeded
             } else {
@@ -139,5 +181,14 @@ impl Webhooks {
         };
         let store = self.store.clone();
         blocking(move || Ok(store.record_delivery(&delivery, None)?)).await
+    }
+
+    /// Sends a `ping` now (whether or not the webhook is active) and logs the attempt. Pings
+    /// are not retried: the admin sees the outcome and can press again.
+    pub async fn ping(&self, id: WebhookId) -> Result<Delivery, AppError> {
+        let hook = self.get(id).await?;
+        let message = payload::ping_message(id, rand::random());
+        self.send_once(&hook, &message, None, WebhookEvent::Ping, 1)
+            .await
     }
 }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Every endpoint of API.md (besides the HTML pages), path as written there → methods.
-const API_MD: [(&str, &[&str]); 32] = [
+const API_MD: [(&str, &[&str]); 33] = [
     ("/api/auth/register/", &["post"]),
     ("/api/auth/token/", &["post"]),
     ("/api/auth/token/refresh/", &["post"]),
@@ -32,6 +32,10 @@ const API_MD: [(&str, &[&str]); 32] = [
     ("/api/webhooks/{id}/rotate-secret/", &["post"]),
     ("/api/webhooks/{id}/test/", &["post"]),
     ("/api/webhooks/{id}/deliveries/", &["get"]),
+    (
+        "/api/webhooks/{id}/deliveries/{delivery_id}/retry/",
+        &["post"],
+    ),
     ("/ws/", &["get"]),
     ("/api/events/", &["get"]),
     ("/healthz", &["get"]),

@@ -181,3 +181,47 @@ async fn a_test_ping_is_sent_signed_and_logged() {
     ));
     assert_eq!(deliveries(&app, &admin, id, 1).await[0]["id"], ping["id"]);
 }
+
+#[tokio::test]
+async fn retry_now_sends_a_failed_delivery_again_with_the_same_id() {
+    let receiver = Receiver::start(1).await;
+    let app = TestApp::spawn_with(|s| {
+        quick_retries(s);
+        s.webhook_max_attempts = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    let hook = create_webhook(&app, &admin, &receiver.url, &["order.created"]).await;
+    let id = hook["id"].as_u64().unwrap();
+    place_order(&app, &admin).await;
+    let failed = deliveries(&app, &admin, id, 1).await.remove(0);
+    assert_eq!(failed["status"], "failed");
+    let retry =
+        |delivery: &Value| format!("/api/webhooks/{id}/deliveries/{}/retry/", delivery["id"]);
+    let again = app
+        .post(&retry(&failed), Some(&admin.access), json!({}))
+        .await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(
+        (again["status"].clone(), again["attempt"].clone()),
+        (json!("succeeded"), json!(2))
+    );
+    assert_eq!(again["event_id"], failed["event_id"]);
+    let received = receiver.wait_for(2, WITHIN).await;
+    assert_eq!(
+        received[0].id, received[1].id,
+        "the same delivery, the same webhook-id"
+    );
+    let twice = app
+        .post(&retry(&again), Some(&admin.access), json!({}))
+        .await;
+    assert_eq!(twice.status(), 409, "a success is not sent again");
+    let unknown = format!("/api/webhooks/{id}/deliveries/999999/retry/");
+    assert_eq!(
+        app.post(&unknown, Some(&admin.access), json!({}))
+            .await
+            .status(),
+        404
+    );
+}

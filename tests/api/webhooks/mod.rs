@@ -3,6 +3,7 @@
 //! `standardwebhooks` reference library, resumption after kill -9).
 mod api;
 mod delivery;
+mod page;
 mod receiver;
 mod restart;
 mod verify;

@@ -1,8 +1,9 @@
-//! Admin pages: dashboard, categories, products, orders.
+//! Admin pages: dashboard, categories, products, orders, webhooks.
 pub mod categories;
 pub mod dashboard;
 pub mod orders;
 pub mod products;
+pub mod webhooks;
 
 use maud::{html, Markup};
 
@@ -28,6 +29,7 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                 (tab("/admin/orders", "Orders"))
                 (tab("/admin/products", "Products"))
                 (tab("/admin/categories", "Categories"))
+                (tab("/admin/webhooks", "Webhooks"))
             }
             (content)
         },
