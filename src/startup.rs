@@ -449,7 +449,7 @@ fn display_host(addr: &str) -> String {
         .unwrap_or_else(|| addr.to_owned())
 }
 
-/// Hourly pruning of expired tokens and idempotency keys.
+/// Hourly pruning of expired tokens, idempotency keys and old webhook delivery attempts.
 fn spawn_housekeeping(services: Services) {
     actix_web::rt::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -459,6 +459,7 @@ fn spawn_housekeeping(services: Services) {
             let _ = web::block(move || {
                 let _ = services.accounts.prune();
                 let _ = services.orders.prune();
+                let _ = services.webhooks.prune();
             })
             .await;
         }

@@ -156,6 +156,25 @@ impl Store {
         codec::decode(&raw.ok_or(StoreError::NotFound)?)
     }
 
+    /// Drops all but the newest `keep` attempts of every webhook; returns how many went.
+    pub fn prune_deliveries(&self, keep: usize) -> Result<usize, StoreError> {
+        let tree = &self.inner.trees.webhook_deliveries;
+        let mut batch = sled::Batch::default();
+        let mut removed = 0;
+        for hook in self.webhooks()? {
+            let (from, to) = (
+                codec::pair_key(hook.id.get(), 0),
+                codec::pair_key(hook.id.get(), u64::MAX),
+            );
+            for entry in tree.range(from..=to).rev().skip(keep) {
+                batch.remove(entry?.0);
+                removed += 1;
+            }
+        }
+        tree.apply_batch(batch)?;
+        Ok(removed)
+    }
+
     /// A webhook's attempts, newest first.
     pub fn deliveries(
         &self,
@@ -178,5 +197,75 @@ impl Store {
             count += 1;
         }
         Ok(DeliveryPage { count, deliveries })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::EventId;
+    use crate::domain::webhook::{WebhookEvent, WebhookUrl};
+    use crate::domain::webhook_delivery::DeliveryStatus;
+
+    fn hook(store: &Store) -> Webhook {
+        let draft = WebhookDraft {
+            url: WebhookUrl::parse("https://hooks.example.com/", false).unwrap(),
+            events: vec![WebhookEvent::OrderStatus],
+            active: true,
+            description: String::new(),
+        };
+        let secret = WebhookSecret::from_key(&[7; 32]);
+        store
+            .create_webhook(draft, secret, OffsetDateTime::UNIX_EPOCH)
+            .unwrap()
+    }
+
+    fn attempt(hook: WebhookId, n: u32) -> Delivery {
+        Delivery {
+            id: DeliveryId::new(0),
+            webhook_id: hook,
+            event_id: Some(EventId::new(1)),
+            kind: WebhookEvent::OrderStatus,
+            attempt: n,
+            status: DeliveryStatus::Pending,
+            response_code: Some(500),
+            error: None,
+            duration_ms: 1,
+            next_attempt_at: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn an_attempt_and_its_cursor_move_are_written_together_and_pruned_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let hook = hook(&store);
+        assert_eq!(
+            store.dispatch_state(hook.id).unwrap().cursor,
+            EventId::new(0)
+        );
+        for n in 1..=5 {
+            let moved = DispatchState::starting_after(EventId::new(n.into()));
+            store
+                .record_delivery(&attempt(hook.id, n), Some(moved))
+                .unwrap();
+        }
+        assert_eq!(
+            store.dispatch_state(hook.id).unwrap().cursor,
+            EventId::new(5)
+        );
+        assert_eq!(store.prune_deliveries(2).unwrap(), 3);
+        let page = store.deliveries(hook.id, 0, 10).unwrap();
+        let attempts: Vec<u32> = page.deliveries.iter().map(|d| d.attempt).collect();
+        assert_eq!((page.count, attempts), (2, vec![5, 4]));
+
+        store.delete_webhook(hook.id).unwrap();
+        let late = store.record_delivery(&attempt(hook.id, 6), None);
+        assert!(
+            matches!(late, Err(StoreError::NotFound)),
+            "nothing written for a deleted webhook"
+        );
+        assert_eq!(store.deliveries(hook.id, 0, 10).unwrap().count, 0);
     }
 }

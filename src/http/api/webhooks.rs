@@ -12,7 +12,7 @@ use crate::domain::webhook::WebhookInput;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, ApiJson};
 use crate::services::json::Page;
-use crate::services::webhooks::json::{DeliveryJson, WebhookJson};
+use crate::services::webhooks::json::{DeliveryJson, WebhookEventType, WebhookJson};
 use crate::services::Services;
 
 /// A webhook to create (`url` and `events` required) or the fields to change (`PATCH`:
@@ -25,11 +25,11 @@ pub struct WebhookBody {
     #[schema(
         format = "uri",
         max_length = 2000,
+        pattern = "^https?://",
         example = "https://hooks.example.com/orders"
     )]
     url: Option<String>,
-    /// Any of `order.created`, `order.status`, `product.stock_low`, `ping`.
-    #[schema(min_items = 1, example = json!(["order.status"]))]
+    #[schema(value_type = Option<Vec<WebhookEventType>>, min_items = 1, example = json!(["order.status"]))]
     events: Option<Vec<String>>,
     /// Deliveries stop while false (events are kept for when it is active again).
     active: Option<bool>,

@@ -17,6 +17,12 @@ use crate::error::AppError;
 use crate::store::{DeliveryPage, Store};
 use sender::{Sender, SenderSettings};
 
+/// Attempts kept per webhook (the deliveries log is for looking into recent trouble).
+const DELIVERIES_KEPT: usize = 1000;
+
+/// The longest a test ping or "retry now" holds the admin's request.
+const MANUAL_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Webhooks {
     store: Store,
@@ -98,6 +104,11 @@ impl Webhooks {
         Ok(())
     }
 
+    /// Housekeeping: trims each webhook's deliveries log to the newest attempts. Blocking.
+    pub fn prune(&self) -> Result<usize, AppError> {
+        Ok(self.store.prune_deliveries(DELIVERIES_KEPT)?)
+    }
+
     pub async fn deliveries(
         &self,
         id: WebhookId,
@@ -160,7 +171,12 @@ impl Webhooks {
         attempt: u32,
     ) -> Result<Delivery, AppError> {
         // A client of its own: this runs on an HTTP worker's runtime, not the dispatcher's.
-        let sender = Sender::new(self.sender).map_err(AppError::internal)?;
+        // An admin's request waits on it, so it gets at most 5 s (clients give up around 10 s).
+        let settings = SenderSettings {
+            timeout: self.sender.timeout.min(MANUAL_SEND_TIMEOUT),
+            ..self.sender
+        };
+        let sender = Sender::new(settings).map_err(AppError::internal)?;
         let outcome = sender.send(hook, message).await;
         let delivery = Delivery {
             id: DeliveryId::new(0),
