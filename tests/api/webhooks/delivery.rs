@@ -225,3 +225,62 @@ async fn retry_now_sends_a_failed_delivery_again_with_the_same_id() {
         404
     );
 }
+
+/// The dispatcher has a thread of its own: an endpoint that takes 20 s to answer holds up
+/// neither order placement nor status changes nor the notifications fed by the same log.
+#[tokio::test]
+async fn a_hanging_endpoint_holds_up_neither_orders_nor_live_updates() {
+    let receiver = Receiver::start_with(0, Duration::from_secs(20)).await;
+    let app = TestApp::spawn_with(|s| {
+        quick_retries(s);
+        s.webhook_timeout_seconds = 30;
+    })
+    .await;
+    let admin = app.admin().await;
+    create_webhook(
+        &app,
+        &admin,
+        &receiver.url,
+        &["order.created", "order.status"],
+    )
+    .await;
+    let category = app.create_category(&admin, "Slow").await;
+    let product = app
+        .create_product(&admin, "Thing", "1.00", 100, category)
+        .await;
+    let user = app.new_user().await;
+    let started = std::time::Instant::now();
+    for _ in 0..10 {
+        app.add_to_cart(&user, product, 1).await;
+        let placed = app
+            .post("/api/orders/", Some(&user.access), json!({}))
+            .await;
+        assert_eq!(placed.status(), 201);
+        let order = placed.json::<Value>().await.unwrap()["id"]
+            .as_u64()
+            .unwrap();
+        let path = format!("/api/orders/{order}/status/");
+        let shipped = app
+            .post(&path, Some(&admin.access), json!({"status": "shipped"}))
+            .await;
+        assert_eq!(shipped.status(), 200);
+    }
+    let notes: Value = app
+        .get("/api/notifications/", Some(&user.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        notes["count"], 10,
+        "every status change reached the shopper"
+    );
+    // One request is still hanging at the receiver; the rest of the server went on. (Loose:
+    // blocked behind the endpoint this would take 20 s or more.)
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(receiver.received().len() <= 1);
+}

@@ -25,6 +25,8 @@ impl Received {
 struct State {
     received: Mutex<Vec<Received>>,
     fail_first: AtomicUsize,
+    /// How long each answer takes (a slow or hanging endpoint).
+    delay: Duration,
 }
 
 pub struct Receiver {
@@ -35,8 +37,14 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start(fail_first: usize) -> Receiver {
+        Self::start_with(fail_first, Duration::ZERO).await
+    }
+
+    /// A receiver that takes `delay` to answer each request.
+    pub async fn start_with(fail_first: usize, delay: Duration) -> Receiver {
         let state = Arc::new(State {
             fail_first: AtomicUsize::new(fail_first),
+            delay,
             ..State::default()
         });
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
@@ -49,7 +57,7 @@ impl Receiver {
                         .app_data(data.clone())
                         .default_service(web::to(record))
                 })
-                .workers(1)
+                .workers(2)
                 .disable_signals()
                 .bind("127.0.0.1:0")
                 .expect("bind the receiver");
@@ -108,6 +116,9 @@ async fn record(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok();
     let answered = if fail { 500 } else { 204 };
+    if !state.delay.is_zero() {
+        tokio::time::sleep(state.delay).await;
+    }
     state.received.lock().unwrap().push(Received {
         id: header("webhook-id"),
         timestamp: header("webhook-timestamp"),
