@@ -3,6 +3,7 @@ pub mod cart;
 pub mod catalog;
 pub mod event;
 pub mod ids;
+pub mod internal_address;
 pub mod money;
 pub mod order;
 pub mod user;

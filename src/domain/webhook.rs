@@ -6,6 +6,9 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::net::IpAddr;
+
+pub use super::internal_address::is_internal;
+use super::internal_address::is_internal_name;
 use time::OffsetDateTime;
 
 use super::ids::WebhookId;
@@ -97,41 +100,6 @@ impl WebhookUrl {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-/// Names that always mean this machine or its network, whatever DNS says.
-fn is_internal_name(name: &str) -> bool {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name == "localhost" || name.ends_with(".localhost") || name.ends_with(".local")
-}
-
-/// Loopback, link-local (cloud metadata lives there), private, unique-local, shared (CGNAT),
-/// unspecified, broadcast and multicast addresses: none is a shop's partner on the internet.
-pub fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_internal(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-        }
     }
 }
 
@@ -290,12 +258,21 @@ mod tests {
             "http://localhost:8080/",
             "http://LOCALHOST./",
             "http://printer.local/",
+            "http://[::127.0.0.1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[2002:a00:1::]/",
+            "http://[fec0::1]/",
+            "http://100.64.0.1/",
+            "http://198.18.0.1/",
+            "http://240.0.0.1/",
         ] {
             assert!(WebhookUrl::parse(url, false).is_err(), "{url}");
             assert!(WebhookUrl::parse(url, true).is_ok(), "{url} allowed");
         }
         assert!(WebhookUrl::parse("https://hooks.example.com/x", false).is_ok());
         assert!(WebhookUrl::parse("http://8.8.8.8/", false).is_ok());
+        assert!(WebhookUrl::parse("http://[2606:4700::1111]/", false).is_ok());
+        assert!(WebhookUrl::parse("http://[64:ff9b::808:808]/", false).is_ok());
     }
 
     #[test]
