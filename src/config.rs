@@ -83,6 +83,18 @@ pub struct Settings {
     pub backup_every_hours: f64,
     /// Scheduled backups kept; older ones are deleted.
     pub backup_keep: usize,
+    /// Lets webhooks point at loopback, link-local and private addresses (tests, a LAN shop).
+    pub webhooks_allow_private: bool,
+    /// Wait before the first webhook retry; each later one waits three times longer.
+    pub webhook_retry_base_ms: u64,
+    /// The longest single wait between two webhook attempts.
+    pub webhook_retry_cap_ms: u64,
+    /// Attempts per event before the delivery is marked failed.
+    pub webhook_max_attempts: u32,
+    /// Time one webhook request may take, connection included.
+    pub webhook_timeout_seconds: u64,
+    /// Webhook requests in flight at once, over all webhooks.
+    pub webhook_max_in_flight: usize,
 }
 
 /// How log lines are written to stderr.
@@ -152,6 +164,12 @@ impl Default for Settings {
             backup_dir: None,
             backup_every_hours: 24.0,
             backup_keep: 7,
+            webhooks_allow_private: false,
+            webhook_retry_base_ms: 90_000,
+            webhook_retry_cap_ms: 3_600_000,
+            webhook_max_attempts: 5,
+            webhook_timeout_seconds: 10,
+            webhook_max_in_flight: 16,
         }
     }
 }

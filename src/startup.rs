@@ -16,11 +16,15 @@ use crate::config::Settings;
 use crate::domain::user::{Email, Password};
 use crate::services::backups::BackupSchedule;
 use crate::services::throttle::LoginThrottle;
-use crate::services::{Accounts, Backups, Carts, Catalog, Notifications, Orders, Services};
+use crate::services::webhooks::dispatcher;
+use crate::services::{
+    Accounts, Backups, Carts, Catalog, Notifications, Orders, Services, Webhooks,
+};
 use crate::store::{Store, StoreError};
 
 mod limits;
 mod metrics_listener;
+mod webhooks;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -166,6 +170,7 @@ impl Context {
                     settings.backup_keep,
                 ),
             ),
+            webhooks: Webhooks::new(store.clone(), webhooks::sender_settings(settings)),
         };
         Ok(Context { store, services })
     }
@@ -258,6 +263,8 @@ pub struct Application {
     metrics: Option<(u16, ServerHandle)>,
     store: Store,
     live_stop: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The webhook dispatcher's thread; it ends when `live_stop` turns true.
+    webhooks: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Application {
@@ -377,6 +384,11 @@ impl Application {
         .run();
         spawn_housekeeping(context.services.clone());
         context.services.backups.start_schedule();
+        let webhooks = dispatcher::start(
+            context.store.clone(),
+            webhooks::dispatch_settings(&settings),
+            live_stop.subscribe(),
+        )?;
         tracing::info!(
             "OrderStream serving on http://{}:{}/",
             display_host(&settings.addr),
@@ -388,6 +400,7 @@ impl Application {
             metrics: metrics_listener,
             store: context.store,
             live_stop: Arc::new(live_stop),
+            webhooks: Some(webhooks),
         })
     }
 
@@ -410,7 +423,7 @@ impl Application {
 
     /// Serves until stopped (SIGINT/SIGTERM or a `Stopper`): live streams close, in-flight
     /// requests finish, then sled is flushed.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
         let stopper = self.stopper();
         actix_web::rt::spawn(async move {
             if wait_for_signal().await {
@@ -421,6 +434,11 @@ impl Application {
         self.server.await?;
         if let Some((_, metrics)) = &self.metrics {
             metrics.stop(true).await;
+        }
+        if let Some(webhooks) = self.webhooks.take() {
+            // It holds a store handle: wait for it, so the database is closed when we return.
+            self.live_stop.send_replace(true);
+            let _ = web::block(move || webhooks.join()).await;
         }
         self.store
             .flush()
@@ -458,7 +476,7 @@ fn display_host(addr: &str) -> String {
         .unwrap_or_else(|| addr.to_owned())
 }
 
-/// Hourly pruning of expired tokens and idempotency keys.
+/// Hourly pruning of expired tokens, idempotency keys and old webhook delivery attempts.
 fn spawn_housekeeping(services: Services) {
     actix_web::rt::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -468,6 +486,7 @@ fn spawn_housekeeping(services: Services) {
             let _ = web::block(move || {
                 let _ = services.accounts.prune();
                 let _ = services.orders.prune();
+                let _ = services.webhooks.prune();
             })
             .await;
         }

@@ -34,4 +34,4 @@ macro_rules! typed_id {
     )*};
 }
 
-typed_id!(UserId, CategoryId, ProductId, OrderId, EventId, FamilyId);
+typed_id!(UserId, CategoryId, ProductId, OrderId, EventId, FamilyId, WebhookId, DeliveryId);

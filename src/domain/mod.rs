@@ -3,9 +3,12 @@ pub mod cart;
 pub mod catalog;
 pub mod event;
 pub mod ids;
+pub mod internal_address;
 pub mod money;
 pub mod order;
 pub mod user;
 pub mod validation;
+pub mod webhook;
+pub mod webhook_delivery;
 
 pub use validation::{FieldErrors, ValidationError};

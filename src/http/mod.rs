@@ -18,7 +18,7 @@ use actix_web::middleware::{DefaultHeaders, NormalizePath};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use api::{auth, backup, cart, categories, notifications, ops, orders, products};
+use api::{auth, backup, cart, categories, notifications, ops, orders, products, webhooks};
 
 /// Trailing slashes are trimmed before routing, so `/api/me/` and `/api/me` are one route.
 pub fn normalize_path() -> NormalizePath {
@@ -91,6 +91,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/notifications/{id}/read",
                     web::post().to(notifications::mark_read),
+                )
+                .route("/webhooks", web::get().to(webhooks::list))
+                .route("/webhooks", web::post().to(webhooks::create))
+                .route("/webhooks/{id}", web::get().to(webhooks::detail))
+                .route("/webhooks/{id}", web::patch().to(webhooks::patch))
+                .route("/webhooks/{id}", web::delete().to(webhooks::delete))
+                .route(
+                    "/webhooks/{id}/rotate-secret",
+                    web::post().to(webhooks::rotate_secret),
+                )
+                .route("/webhooks/{id}/test", web::post().to(webhooks::test))
+                .route(
+                    "/webhooks/{id}/deliveries",
+                    web::get().to(webhooks::deliveries),
+                )
+                .route(
+                    "/webhooks/{id}/deliveries/{delivery_id}/retry",
+                    web::post().to(webhooks::retry),
                 )
                 .route("/events", web::get().to(live::sse))
                 .route("/admin/backup", web::post().to(backup::backup))

@@ -57,6 +57,15 @@ pub use schemas::*;
         api::notifications::list,
         api::notifications::mark_read,
         api::notifications::mark_all_read,
+        api::webhooks::list,
+        api::webhooks::create,
+        api::webhooks::detail,
+        api::webhooks::patch,
+        api::webhooks::delete,
+        api::webhooks::rotate_secret,
+        api::webhooks::test,
+        api::webhooks::deliveries,
+        api::webhooks::retry,
         websocket,
         events,
         api::ops::healthz,
@@ -87,6 +96,7 @@ pub use schemas::*;
         (name = "cart", description = "The caller's cart"),
         (name = "orders", description = "Placing and following orders"),
         (name = "notifications", description = "Order events: list and live streams"),
+        (name = "webhooks", description = "Signed webhooks (Standard Webhooks) fed from the event log; admins only"),
         (name = "operations", description = "Health, metrics and this document"),
     )
 )]

@@ -10,6 +10,7 @@ pub mod login_failures;
 pub mod notifications;
 pub mod orders;
 pub mod throttle;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -21,6 +22,7 @@ pub use cart::Carts;
 pub use catalog::Catalog;
 pub use notifications::Notifications;
 pub use orders::Orders;
+pub use webhooks::Webhooks;
 
 /// Every service, cloned into each HTTP worker.
 #[derive(Clone)]
@@ -31,6 +33,7 @@ pub struct Services {
     pub orders: Orders,
     pub notifications: Notifications,
     pub backups: Backups,
+    pub webhooks: Webhooks,
 }
 
 /// Runs blocking work (store reads and writes, scans, sled transactions) on the blocking pool;

@@ -87,6 +87,12 @@ impl Store {
         Ok(out)
     }
 
+    /// One event of the log.
+    pub fn event(&self, id: EventId) -> Result<OrderEvent, StoreError> {
+        let raw = self.inner.trees.events.get(id.to_key())?;
+        codec::decode(&raw.ok_or(StoreError::NotFound)?)
+    }
+
     pub fn last_event_id(&self) -> Result<EventId, StoreError> {
         let last = self.inner.trees.events.last()?;
         Ok(EventId::new(

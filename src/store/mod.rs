@@ -14,6 +14,7 @@ mod restore;
 mod snapshot;
 mod tokens;
 mod users;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,6 +30,7 @@ pub use orders::{OrderFilter, OrderPage, OrderRequest, PlacedOrder};
 pub use restore::restore_backup;
 pub use snapshot::Snapshot;
 pub use tokens::{RefreshOutcome, RefreshRecord};
+pub use webhooks::DeliveryPage;
 
 use catalog_index::CatalogIndex;
 use durability::GroupCommit;
@@ -57,6 +59,9 @@ struct Trees {
     user_events: sled::Tree,
     read_events: sled::Tree,
     idempotency: sled::Tree,
+    webhooks: sled::Tree,
+    webhook_state: sled::Tree,
+    webhook_deliveries: sled::Tree,
 }
 
 struct Inner {
@@ -116,6 +121,9 @@ impl Store {
             user_events: tree("user_events")?,
             read_events: tree("read_events")?,
             idempotency: tree("idempotency")?,
+            webhooks: tree("webhooks")?,
+            webhook_state: tree("webhook_state")?,
+            webhook_deliveries: tree("webhook_deliveries")?,
         };
         format_version::check_and_record(&trees.meta)?;
         if trees.meta.get(META_DATABASE_ID)?.is_none() {

@@ -11,3 +11,4 @@ mod live;
 mod ops;
 #[cfg(feature = "redis")]
 mod redis;
+mod webhooks;

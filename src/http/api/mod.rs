@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod ops;
 pub mod orders;
 pub mod products;
+pub mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;

@@ -5,7 +5,7 @@
 mod a11y;
 mod access;
 mod cdp;
-mod http;
+pub(crate) mod http;
 mod live;
 mod live_renewal;
 mod local_state;

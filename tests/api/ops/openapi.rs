@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Every endpoint of API.md (besides the HTML pages), path as written there → methods.
-const API_MD: [(&str, &[&str]); 28] = [
+const API_MD: [(&str, &[&str]); 34] = [
     ("/api/auth/register/", &["post"]),
     ("/api/auth/token/", &["post"]),
     ("/api/auth/token/refresh/", &["post"]),
@@ -27,6 +27,15 @@ const API_MD: [(&str, &[&str]); 28] = [
     ("/api/notifications/", &["get"]),
     ("/api/notifications/{id}/read/", &["post"]),
     ("/api/notifications/read-all/", &["post"]),
+    ("/api/webhooks/", &["get", "post"]),
+    ("/api/webhooks/{id}/", &["get", "patch", "delete"]),
+    ("/api/webhooks/{id}/rotate-secret/", &["post"]),
+    ("/api/webhooks/{id}/test/", &["post"]),
+    ("/api/webhooks/{id}/deliveries/", &["get"]),
+    (
+        "/api/webhooks/{id}/deliveries/{delivery_id}/retry/",
+        &["post"],
+    ),
     ("/ws/", &["get"]),
     ("/api/events/", &["get"]),
     ("/healthz", &["get"]),

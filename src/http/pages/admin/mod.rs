@@ -4,6 +4,7 @@ pub mod categories;
 pub mod dashboard;
 pub mod orders;
 pub mod products;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -40,6 +41,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/backups", web::get().to(backups::list))
         .route("/admin/backups", web::post().to(backups::create))
         .route("/admin/backups/{name}", web::get().to(backups::download))
+        .route("/admin/webhooks", web::get().to(webhooks::list))
+        .route("/admin/webhooks", web::post().to(webhooks::create))
+        .route("/admin/webhooks/{id}", web::get().to(webhooks::detail))
+        .route(
+            "/admin/webhooks/{id}/delete",
+            web::post().to(webhooks::delete),
+        )
+        .route("/admin/webhooks/{id}/test", web::post().to(webhooks::test))
+        .route(
+            "/admin/webhooks/{id}/deliveries/{delivery_id}/retry",
+            web::post().to(webhooks::retry),
+        )
         // Anything else under /admin is still admin-only: 403 before 404.
         .route("/admin/{rest:.*}", web::to(admin_not_found));
 }

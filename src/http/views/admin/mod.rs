@@ -1,9 +1,10 @@
-//! Admin pages: dashboard, categories, products, orders, backups.
+//! Admin pages: dashboard, categories, products, orders, backups, webhooks.
 pub mod backups;
 pub mod categories;
 pub mod dashboard;
 pub mod orders;
 pub mod products;
+pub mod webhooks;
 
 use maud::{html, Markup};
 
@@ -30,6 +31,7 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                 (tab("/admin/products", "Products"))
                 (tab("/admin/categories", "Categories"))
                 (tab("/admin/backups", "Backups"))
+                (tab("/admin/webhooks", "Webhooks"))
             }
             (content)
         },

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::super::cdp::{Browser, Page};
-use super::super::{browser_available, log_in, shop, WAIT};
+use super::super::{browser_available, log_in, shop, shop_with, WAIT};
 use super::axe::Audit;
 use super::orders_at_each_status;
 use crate::helpers::{ADMIN_PASSWORD, PASSWORD};
@@ -134,7 +134,8 @@ async fn axe_finds_no_violations_on_admin_pages_in_every_state() {
     if !browser_available() {
         return;
     }
-    let shop = shop().await;
+    // Private addresses allowed: the webhook pages get a webhook at a closed local port.
+    let shop = shop_with(|s| s.webhooks_allow_private = true).await;
     let shopper = shop.app.new_user().await;
     let orders = orders_at_each_status(&shop, &shopper).await;
     let (browser, _slot) = Browser::launch().await;
@@ -178,5 +179,39 @@ async fn axe_finds_no_violations_on_admin_pages_in_every_state() {
     submit(&page, "form[action='/admin/categories']").await;
     shows(&page, ".form-error", "the duplicate name error").await;
     audit.check(&page, "admin-categories-form-errors").await;
+
+    audit
+        .visit(&page, "/admin/webhooks", "admin-webhooks-empty")
+        .await;
+    submit(&page, "form[action='/admin/webhooks']").await;
+    shows(&page, ".field-error", "the webhook form errors").await;
+    audit.check(&page, "admin-webhooks-form-errors").await;
+    page.fill("#f-url", "http://127.0.0.1:9/hook").await;
+    page.click("#f-event-order-status").await;
+    submit(&page, "form[action='/admin/webhooks']").await;
+    shows(&page, "#new-secret", "the new secret").await;
+    audit.check(&page, "admin-webhooks-secret").await;
+    // Port 9 is closed: the test event fails, and its row offers "retry now".
+    let hooks: serde_json::Value = shop
+        .app
+        .get("/api/webhooks/", Some(&shop.admin.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let hook = hooks["results"][0]["id"]
+        .as_u64()
+        .expect("the webhook made above");
+    let test = format!("/api/webhooks/{hook}/test/");
+    shop.app
+        .post(&test, Some(&shop.admin.access), json!({}))
+        .await;
+    audit
+        .visit(
+            &page,
+            &format!("/admin/webhooks/{hook}"),
+            "admin-webhook-deliveries",
+        )
+        .await;
     audit.assert_none("admin");
 }

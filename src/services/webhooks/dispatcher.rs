@@ -1,0 +1,188 @@
+//! Delivers the event log to webhooks from a thread of its own, so a slow or dead endpoint
+//! never takes time from the HTTP workers or the actors (order placement, live updates).
+//!
+//! One task per active webhook walks the log past that webhook's durable cursor, one event at
+//! a time (event order per webhook), and records each attempt together with the cursor move in
+//! one transaction: a restart or kill -9 resumes from the last recorded attempt, so every
+//! (webhook, event) pair is delivered at least once. A semaphore bounds requests in flight.
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::{watch, Semaphore};
+
+use super::payload::{event_message, webhook_event};
+use super::sender::{Sender, SenderSettings};
+use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::webhook_delivery::{Delivery, DeliveryStatus, DispatchState, RetryPolicy};
+use crate::store::{Store, StoreError};
+
+/// How often idle tasks look at the log and the webhook list (a new event waits at most this).
+const POLL: Duration = Duration::from_millis(200);
+/// Events read from the log at once while skipping those a webhook does not want.
+const BATCH: usize = 64;
+
+#[derive(Debug, Clone, Copy)]
+pub struct DispatchSettings {
+    pub sender: SenderSettings,
+    pub retry: RetryPolicy,
+    pub max_in_flight: usize,
+}
+
+/// Starts the dispatcher thread; it stops (dropping its store handle) when `shutdown` turns
+/// true. Join the handle before closing the database.
+pub fn start(
+    store: Store,
+    settings: DispatchSettings,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("webhooks".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => return tracing::error!(error = %e, "webhook dispatcher did not start"),
+            };
+            runtime.block_on(async move {
+                tokio::select! {
+                    _ = supervise(store, settings) => {}
+                    _ = shutdown.wait_for(|stop| *stop) => {}
+                }
+            });
+        })
+}
+
+/// Keeps one task running per active webhook.
+async fn supervise(store: Store, settings: DispatchSettings) {
+    let sender = match Sender::new(settings.sender) {
+        Ok(sender) => sender,
+        Err(e) => return tracing::error!(error = %e, "webhook HTTP client did not start"),
+    };
+    let in_flight = Arc::new(Semaphore::new(settings.max_in_flight.max(1)));
+    let mut tasks: HashMap<WebhookId, tokio::task::JoinHandle<()>> = HashMap::new();
+    loop {
+        tasks.retain(|_, task| !task.is_finished());
+        match store.webhooks() {
+            Ok(hooks) => {
+                for hook in hooks.into_iter().filter(|h| h.active) {
+                    tasks.entry(hook.id).or_insert_with(|| {
+                        let worker = Worker {
+                            id: hook.id,
+                            store: store.clone(),
+                            sender: sender.clone(),
+                            retry: settings.retry,
+                            in_flight: in_flight.clone(),
+                        };
+                        tokio::spawn(worker.run())
+                    });
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "webhook dispatcher could not list webhooks"),
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+struct Worker {
+    id: WebhookId,
+    store: Store,
+    sender: Sender,
+    retry: RetryPolicy,
+    in_flight: Arc<Semaphore>,
+}
+
+impl Worker {
+    /// Runs until the webhook is deleted or deactivated. Store calls are short sled reads and
+    /// one-transaction writes, made inline: this thread serves nothing else.
+    async fn run(self) {
+        loop {
+            match self.step().await {
+                Ok(true) => {}
+                Ok(false) => tokio::time::sleep(POLL).await,
+                Err(StoreError::NotFound) => return,
+                Err(e) => {
+                    tracing::error!(webhook = %self.id, error = %e, "webhook delivery stalled");
+                    tokio::time::sleep(POLL * 5).await;
+                }
+            }
+        }
+    }
+
+    /// One attempt if one is due; false when there was nothing to do yet.
+    async fn step(&self) -> Result<bool, StoreError> {
+        let hook = self.store.webhook(self.id)?;
+        if !hook.active {
+            return Err(StoreError::NotFound);
+        }
+        let state = self.store.dispatch_state(self.id)?;
+        let now = OffsetDateTime::now_utc();
+        if let Some(at) = state.next_attempt_at {
+            if at > now {
+                // Short naps, so "retry now", edits and deletion are seen soon.
+                let wait = (at - now).try_into().unwrap_or(POLL).min(POLL);
+                tokio::time::sleep(wait).await;
+                return Ok(true);
+            }
+        }
+        let events = self.store.all_events_after(state.cursor, BATCH)?;
+        let Some(event) = events
+            .iter()
+            .find(|e| hook.draft().wants(webhook_event(e.kind)))
+        else {
+            if let Some(last) = events.last() {
+                // Nothing wanted in this stretch of the log: move past it.
+                let skipped = DispatchState::starting_after(last.id);
+                self.store.set_dispatch_state(self.id, skipped)?;
+                return Ok(true);
+            }
+            return Ok(false);
+        };
+        let message = event_message(self.id, event);
+        let outcome = {
+            let _permit = self.in_flight.acquire().await;
+            self.sender.send(&hook, &message).await
+        };
+        let attempt = state.failures + 1;
+        let done = DispatchState::starting_after(event.id);
+        let (status, next_state) = if outcome.succeeded() {
+            (DeliveryStatus::Succeeded, done)
+        } else {
+            match self.retry.delay_after(attempt, rand::random::<f64>()) {
+                Some(delay) => (
+                    DeliveryStatus::Pending,
+                    DispatchState {
+                        cursor: state.cursor,
+                        failures: attempt,
+                        next_attempt_at: Some(OffsetDateTime::now_utc() + delay),
+                    },
+                ),
+                None => (DeliveryStatus::Failed, done),
+            }
+        };
+        let delivery = Delivery {
+            id: DeliveryId::new(0),
+            webhook_id: self.id,
+            event_id: Some(event.id),
+            kind: webhook_event(event.kind),
+            attempt,
+            status,
+            response_code: outcome.response_code,
+            error: outcome.error,
+            duration_ms: outcome.duration_ms,
+            next_attempt_at: next_state.next_attempt_at,
+            created_at: crate::services::now(),
+        };
+        self.store.record_delivery(&delivery, Some(next_state))?;
+        // On disk before the next attempt: after a kill -9 the retry count and the cursor
+        // resume from here (losing it would only mean sending this event again).
+        self.store.durable().await?;
+        if status == DeliveryStatus::Failed {
+            tracing::warn!(webhook = %self.id, event = %event.id, attempt, "webhook delivery failed for good");
+        }
+        Ok(true)
+    }
+}
