@@ -109,8 +109,9 @@ impl Accounts {
             }
             None => self.hasher.verify_decoy(password).await.map(|_| None)?,
         };
-        // A failure was counted before the check; only a success is reported back.
+        // The pair's failure was counted before the check; the email's is counted now.
         let Some(user) = user else {
+            self.throttle.after_failure(&email_key);
             return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
         };
         self.throttle.after_success(client, &email_key);

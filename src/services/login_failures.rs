@@ -1,6 +1,6 @@
-//! Failed sign-ins counted in hourly windows, for the login throttle: counted before the
-//! password is checked (so guesses sent at once cannot all pass before the first failure
-//! counts) and handed back when the password was right.
+//! Failed sign-ins counted in hourly windows, for the login throttle: per (email, address)
+//! counted before the password is checked (so guesses sent at once cannot all pass before the
+//! first failure counts) and cleared when it was right; per email counted once confirmed.
 use std::time::{Duration, Instant};
 
 const WINDOW: Duration = Duration::from_secs(3600);
@@ -49,18 +49,12 @@ impl FailureCounts {
         (window.count - 1, window.started + WINDOW)
     }
 
-    /// Hands back one pending failure: the attempt succeeded.
-    pub fn refund(&self, key: &str) {
-        self.windows
-            .entry(key.to_owned())
-            .and_compute_with(|current| match current.map(|e| e.into_value()) {
-                Some(w) if w.count > 1 => moka::ops::compute::Op::Put(Window {
-                    count: w.count - 1,
-                    ..w
-                }),
-                Some(_) => moka::ops::compute::Op::Remove,
-                None => moka::ops::compute::Op::Nop,
-            });
+    /// The failures of `key` in its current window, without counting one more.
+    pub fn peek(&self, key: &str) -> u32 {
+        match self.windows.get(key) {
+            Some(w) if w.started.elapsed() < WINDOW => w.count,
+            _ => 0,
+        }
     }
 
     /// Forgets `key`'s failures.

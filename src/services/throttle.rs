@@ -48,7 +48,8 @@ pub struct LoginThrottle {
     /// email again this hour.
     failures_per_pair: FailureCounts,
     failure_budget: u32,
-    /// Failures per email from every address: they slow attempts down, never refuse them.
+    /// Failures per email from every address, counted once confirmed: they slow attempts down,
+    /// never refuse them.
     failures_per_email: FailureCounts,
     /// Unlimited until `with_registrations_per_address_per_hour`.
     registrations_per_address: Option<Arc<DefaultKeyedRateLimiter<String>>>,
@@ -129,7 +130,9 @@ impl LoginThrottle {
                 retry_after_seconds: wait.as_secs() + 1,
             });
         }
-        let (failures_on_email, _) = self.failures_per_email.count(email);
+        // Confirmed failures only: attempts still in flight (a user signing in from several
+        // devices, a client retrying) must not slow each other down.
+        let failures_on_email = self.failures_per_email.peek(email);
         Ok(LoginAttempt {
             delay: slowdown(failures_on_email),
         })
@@ -139,7 +142,12 @@ impl LoginThrottle {
     /// no failure of the email.
     pub fn after_success(&self, address: &str, email: &str) {
         self.failures_per_pair.clear(&pair_key(email, address));
-        self.failures_per_email.refund(email);
+    }
+
+    /// The password was wrong: one more failure of the email, which slows later attempts on it
+    /// from every address. (The pair's failure was counted before the check.)
+    pub fn after_failure(&self, email: &str) {
+        self.failures_per_email.count(email);
     }
 
     pub fn retain_recent(&self) {
@@ -156,6 +164,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn attempts_in_flight_do_not_slow_each_other() {
+        let throttle = LoginThrottle::new(1000, 10);
+        let attempts: Vec<_> = (0..8)
+            .map(|_| {
+                throttle
+                    .before_attempt("10.0.0.1", "a@example.com")
+                    .unwrap()
+            })
+            .collect();
+        assert!(attempts.iter().all(|a| a.delay == Duration::ZERO));
+    }
+
+    #[test]
     fn the_slowdown_doubles_after_the_free_failures_and_stops_at_the_cap() {
         let waits: Vec<u128> = (0..10).map(|f| slowdown(f).as_millis()).collect();
         assert_eq!(waits, [0, 0, 0, 250, 500, 1000, 2000, 3000, 3000, 3000]);
@@ -169,6 +190,7 @@ mod tests {
             throttle
                 .before_attempt("10.0.0.1", "a@example.com")
                 .unwrap();
+            throttle.after_failure("a@example.com");
         }
         assert!(throttle
             .before_attempt("10.0.0.1", "a@example.com")
