@@ -5,6 +5,7 @@ pub mod event;
 pub mod ids;
 pub mod money;
 pub mod order;
+pub mod search;
 pub mod user;
 pub mod validation;
 
