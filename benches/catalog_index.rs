@@ -36,8 +36,9 @@ fn seeded(products: usize) -> (tempfile::TempDir, Store, Vec<CategoryId>) {
     let started = std::time::Instant::now();
     let store = Store::open(dir.path()).expect("reopen store");
     eprintln!(
-        "catalog_index: reopened {products} products (index load) in {:.2} s",
-        started.elapsed().as_secs_f64()
+        "catalog_index: reopened {products} products (index load) in {:.2} s; search index {:.1} MiB",
+        started.elapsed().as_secs_f64(),
+        store.search_index_bytes() as f64 / (1024.0 * 1024.0)
     );
     (dir, store, categories)
 }

@@ -1,10 +1,12 @@
 //! The product list index: one compact row per product, loaded from the `catalog_rows` tree at
 //! start and updated under the catalog write lock after each commit. A filtered page is a scan
 //! over ~56 bytes a product in memory, so it costs milliseconds even with 1,000,000 products,
-//! and `count` comes for free with it.
+//! and `count` comes for free with it. A search first asks the trigram index beside the rows
+//! (`name_index`, same lock, same writes) which products can match, and scans only those.
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use super::name_index::NameIndex;
 use super::StoreError;
 use crate::domain::catalog::{Ordering, PageRequest, ProductFilter};
 use crate::domain::ids::{CategoryId, ProductId};
@@ -59,6 +61,7 @@ struct Rows {
     /// Sorted by id: new products get the next id, so inserts are pushes.
     rows: Vec<Row>,
     per_category: HashMap<u64, u64>,
+    names: NameIndex,
 }
 
 pub struct CatalogIndex {
@@ -67,6 +70,7 @@ pub struct CatalogIndex {
 
 impl CatalogIndex {
     pub fn load(tree: &sled::Tree) -> Result<CatalogIndex, StoreError> {
+        let started = std::time::Instant::now();
         let mut rows = Rows::default();
         for entry in tree.iter() {
             let (key, value) = entry?;
@@ -77,6 +81,17 @@ impl CatalogIndex {
             *rows.per_category.entry(row.category).or_default() += 1;
             rows.rows.push(row);
         }
+        let read = started.elapsed();
+        for row in &rows.rows {
+            rows.names.insert(row.id, &row.name_lower);
+        }
+        rows.names.shrink();
+        tracing::info!(
+            rows = rows.rows.len(),
+            read_ms = read.as_millis() as u64,
+            search_index_ms = (started.elapsed() - read).as_millis() as u64,
+            "catalog index loaded"
+        );
         Ok(CatalogIndex {
             state: RwLock::new(rows),
         })
@@ -90,14 +105,22 @@ impl CatalogIndex {
     }
 
     pub fn upsert(&self, row: Row) {
-        let mut state = self.write();
+        let mut guard = self.write();
+        let state = &mut *guard;
         *state.per_category.entry(row.category).or_default() += 1;
         match state.rows.binary_search_by_key(&row.id, |r| r.id) {
             Ok(at) => {
+                if state.rows[at].name_lower != row.name_lower {
+                    state.names.remove(row.id, &state.rows[at].name_lower);
+                    state.names.insert(row.id, &row.name_lower);
+                }
                 let old = std::mem::replace(&mut state.rows[at], row);
                 decrement(&mut state.per_category, old.category);
             }
-            Err(at) => state.rows.insert(at, row),
+            Err(at) => {
+                state.names.insert(row.id, &row.name_lower);
+                state.rows.insert(at, row);
+            }
         }
     }
 
@@ -105,6 +128,7 @@ impl CatalogIndex {
         let mut state = self.write();
         if let Ok(at) = state.rows.binary_search_by_key(&id.get(), |r| r.id) {
             let old = state.rows.remove(at);
+            state.names.remove(old.id, &old.name_lower);
             decrement(&mut state.per_category, old.category);
         }
     }
@@ -128,11 +152,27 @@ impl CatalogIndex {
         self.read().rows.len()
     }
 
+    /// Heap bytes of the search index (for the README's memory figure).
+    pub fn search_index_bytes(&self) -> usize {
+        self.read().names.heap_bytes()
+    }
+
     /// The total number of matches and the ids on the requested page, in the requested order.
     pub fn query(&self, filter: &ProductFilter, page: PageRequest) -> (u64, Vec<ProductId>) {
         let state = self.read();
         let offset = page.offset() as usize;
         let size = page.size as usize;
+        if let Some(search) = &filter.search {
+            let found = state.names.candidates(search);
+            let rest = ProductFilter {
+                search: None,
+                ..filter.clone()
+            };
+            let matches: Vec<&Row> = rows_with_ids(&state.rows, &found.ids)
+                .filter(|r| r.matches(&rest) && found.confirm(&r.name_lower))
+                .collect();
+            return ordered_page(matches, filter.ordering, offset, size);
+        }
         let take_page = |matches: &mut dyn Iterator<Item = &Row>| {
             let mut count = 0u64;
             let mut ids = Vec::with_capacity(size);
@@ -150,30 +190,61 @@ impl CatalogIndex {
                 take_page(&mut state.rows.iter().rev().filter(|r| r.matches(filter)))
             }
             ordering => {
-                let mut matches: Vec<&Row> =
-                    state.rows.iter().filter(|r| r.matches(filter)).collect();
-                let count = matches.len() as u64;
-                let compare = comparator(ordering);
-                let end = (offset + size).min(matches.len());
-                if offset >= matches.len() {
-                    return (count, Vec::new());
-                }
-                // Only the rows up to the end of the page need ordering.
-                if end < matches.len() {
-                    matches.select_nth_unstable_by(end, |a, b| compare(a, b));
-                }
-                let head = &mut matches[..end];
-                head.sort_unstable_by(|a, b| compare(a, b));
-                (
-                    count,
-                    head[offset..]
-                        .iter()
-                        .map(|r| ProductId::new(r.id))
-                        .collect(),
-                )
+                let matches = state.rows.iter().filter(|r| r.matches(filter)).collect();
+                ordered_page(matches, ordering, offset, size)
             }
         }
     }
+}
+
+/// The count and the requested page of `matches` (given in id order).
+fn ordered_page(
+    mut matches: Vec<&Row>,
+    ordering: Ordering,
+    offset: usize,
+    size: usize,
+) -> (u64, Vec<ProductId>) {
+    let count = matches.len() as u64;
+    if offset >= matches.len() {
+        return (count, Vec::new());
+    }
+    let ids = |rows: &mut dyn Iterator<Item = &&Row>| {
+        rows.skip(offset)
+            .take(size)
+            .map(|r| ProductId::new(r.id))
+            .collect()
+    };
+    match ordering {
+        Ordering::IdAsc => (count, ids(&mut matches.iter())),
+        Ordering::IdDesc => (count, ids(&mut matches.iter().rev())),
+        ordering => {
+            let compare = comparator(ordering);
+            let end = (offset + size).min(matches.len());
+            // Only the rows up to the end of the page need ordering.
+            if end < matches.len() {
+                matches.select_nth_unstable_by(end, compare);
+            }
+            let head = &mut matches[..end];
+            head.sort_unstable_by(compare);
+            (count, ids(&mut head.iter()))
+        }
+    }
+}
+
+/// The rows of `ids` (ascending), found by galloping forward from the previous one: close to
+/// a sequential walk when the ids are dense, a few probes each when they are sparse.
+fn rows_with_ids<'a>(rows: &'a [Row], ids: &'a [u64]) -> impl Iterator<Item = &'a Row> + 'a {
+    let mut rest = rows;
+    ids.iter().filter_map(move |&id| {
+        let mut step = 1;
+        while step < rest.len() && rest[step].id < id {
+            step *= 2;
+        }
+        let window = &rest[..rest.len().min(step + 1)];
+        let at = window.partition_point(|r| r.id < id);
+        rest = &rest[at..];
+        rest.first().filter(|r| r.id == id)
+    })
 }
 
 fn decrement(counts: &mut HashMap<u64, u64>, category: u64) {
@@ -251,3 +322,6 @@ mod tests {
         assert_eq!(index.products_in(CategoryId::new(1)), 9);
     }
 }
+
+#[cfg(test)]
+mod search_props;
