@@ -4,6 +4,7 @@ mod categories;
 mod listing;
 mod products;
 mod property;
+mod search;
 
 use crate::helpers::*;
 use serde_json::{json, Value};
