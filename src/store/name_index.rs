@@ -2,15 +2,19 @@
 //! need instead of every name. Kept in the catalog index's lock, in step with every write.
 //!
 //! Each folded name is padded with two END marks and every distinct run of three characters
-//! (a trigram) keeps a sorted list of the product ids that contain it. Then:
-//! - a word of 3+ characters needs all its trigrams: the lists are intersected, shortest first
+//! (a trigram) keeps the set of product ids that contain it, as a roaring bitmap: sorted
+//! arrays of 16-bit offsets for sparse sets, plain bitmaps or runs for dense ones, so a
+//! trigram that half the catalog contains costs bits, not 4 bytes a product. Then:
+//! - a word of 3+ characters needs all its trigrams: the sets are intersected, smallest first
 //!   (exact for 3 characters; longer words are checked against the name afterwards);
 //! - a word of 1–2 characters starts some trigram at each place it occurs (the padding makes
-//!   sure of that), so the union of the lists that *begin* with it is its exact answer. That
-//!   union touches as many postings as the word has occurrences: bounded by the catalog's size,
-//!   and only taken when no longer word narrows the candidates first.
+//!   sure of that), so the union of the sets that *begin* with it is its exact answer: one
+//!   union of container words, bounded by the id range, and only taken when no longer word
+//!   narrows the candidates first.
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+
+use roaring::{MultiOps, RoaringBitmap};
 
 use crate::domain::search::{fold, Search};
 
@@ -73,7 +77,7 @@ impl Candidates<'_> {
 
 #[derive(Default)]
 pub struct NameIndex {
-    postings: HashMap<Trigram, Vec<u32>, BuildHasherDefault<TrigramHasher>>,
+    postings: HashMap<Trigram, RoaringBitmap, BuildHasherDefault<TrigramHasher>>,
     /// Products whose id does not fit a posting (past u32): never expected, checked one by one.
     wide: Vec<u64>,
     scratch: (Vec<char>, Vec<Trigram>),
@@ -90,16 +94,7 @@ impl NameIndex {
         let (mut chars, mut grams) = std::mem::take(&mut self.scratch);
         name_trigrams(&fold(name_lower), &mut chars, &mut grams);
         for gram in &grams {
-            let list = self.postings.entry(*gram).or_default();
-            match list.last() {
-                // New products get the next id: almost every insert is a push.
-                Some(&last) if last >= id => {
-                    if let Err(at) = list.binary_search(&id) {
-                        list.insert(at, id);
-                    }
-                }
-                _ => list.push(id),
-            }
+            self.postings.entry(*gram).or_default().insert(id);
         }
         self.scratch = (chars, grams);
     }
@@ -112,11 +107,9 @@ impl NameIndex {
         let (mut chars, mut grams) = std::mem::take(&mut self.scratch);
         name_trigrams(&fold(name_lower), &mut chars, &mut grams);
         for gram in &grams {
-            if let Some(list) = self.postings.get_mut(gram) {
-                if let Ok(at) = list.binary_search(&id) {
-                    list.remove(at);
-                }
-                if list.is_empty() {
+            if let Some(set) = self.postings.get_mut(gram) {
+                set.remove(id);
+                if set.is_empty() {
                     self.postings.remove(gram);
                 }
             }
@@ -124,19 +117,31 @@ impl NameIndex {
         self.scratch = (chars, grams);
     }
 
-    /// Gives back the slack the lists grew while loading.
+    /// Packs runs of consecutive ids (common after loading) once the catalog is read.
     pub fn shrink(&mut self) {
-        for list in self.postings.values_mut() {
-            list.shrink_to_fit();
+        for set in self.postings.values_mut() {
+            set.optimize();
         }
         self.postings.shrink_to_fit();
     }
 
-    /// Heap bytes held: posting lists plus the table's slots (key, list header, control byte).
+    /// Heap bytes held, roughly: the sets' containers (2 bytes an id in array containers, the
+    /// bitmaps and runs, ~32 bytes of header each) and the table's slots (key, set header,
+    /// control byte).
     pub fn heap_bytes(&self) -> usize {
-        let lists: usize = self.postings.values().map(|l| l.capacity() * 4).sum();
-        let slot = std::mem::size_of::<(Trigram, Vec<u32>)>() + 1;
-        lists + self.postings.capacity() * slot + self.wide.capacity() * 8
+        let sets: u64 = self
+            .postings
+            .values()
+            .map(|set| {
+                let s = set.statistics();
+                2 * u64::from(s.n_values_array_containers)
+                    + s.n_bytes_bitset_containers
+                    + s.n_bytes_run_containers
+                    + 32 * u64::from(s.n_containers)
+            })
+            .sum();
+        let slot = std::mem::size_of::<(Trigram, RoaringBitmap)>() + 1;
+        sets as usize + self.postings.capacity() * slot + self.wide.capacity() * 8
     }
 
     pub fn candidates<'s>(&self, search: &'s Search) -> Candidates<'s> {
@@ -149,30 +154,26 @@ impl NameIndex {
         // The padding mark never comes from valid input; a word holding it is checked by hand.
         let padded = |w: &&str| w.contains(END);
         let (found, mut unchecked) = if long.is_empty() {
-            let short: Vec<Vec<u32>> = words.iter().map(|w| self.starting_with(w)).collect();
+            let short: Vec<RoaringBitmap> = words.iter().map(|w| self.starting_with(w)).collect();
             let unchecked = words.iter().map(String::as_str).filter(padded).collect();
-            (
-                intersect_all(short.iter().map(Vec::as_slice).collect()),
-                unchecked,
-            )
+            (intersect_all(short.iter().collect()), unchecked)
         } else {
-            let mut lists = Vec::new();
+            let none = RoaringBitmap::new();
+            let mut sets = Vec::new();
             for word in &long {
                 let chars: Vec<char> = word.chars().collect();
                 for w in chars.windows(3) {
-                    match self.postings.get(&pack(w[0], w[1], w[2])) {
-                        Some(list) => lists.push(list.as_slice()),
-                        None => lists.push(&[][..]),
-                    }
+                    let set = self.postings.get(&pack(w[0], w[1], w[2]));
+                    sets.push(set.unwrap_or(&none));
                 }
             }
-            // Words of exactly three characters are settled by their one list.
+            // Words of exactly three characters are settled by their one set.
             let unchecked = words
                 .iter()
                 .map(String::as_str)
                 .filter(|w| w.chars().count() != 3 || padded(w))
                 .collect();
-            (intersect_all(lists), unchecked)
+            (intersect_all(sets), unchecked)
         };
         let mut ids: Vec<u64> = found.into_iter().map(u64::from).collect();
         if !self.wide.is_empty() {
@@ -182,75 +183,38 @@ impl NameIndex {
         Candidates { ids, unchecked }
     }
 
-    /// Ids whose folded name contains `word` (1–2 characters): the union of the lists of
+    /// Ids whose folded name contains `word` (1–2 characters): the union of the sets of
     /// trigrams that begin with it.
-    fn starting_with(&self, word: &str) -> Vec<u32> {
+    fn starting_with(&self, word: &str) -> RoaringBitmap {
         let mut chars = word.chars();
         let (Some(first), second) = (chars.next(), chars.next()) else {
-            return Vec::new();
+            return RoaringBitmap::new();
         };
-        let lists: Vec<&Vec<u32>> = self
-            .postings
+        self.postings
             .iter()
             .filter(|(gram, _)| {
                 (*gram >> (2 * CHAR_BITS)) == first as u64
                     && second.is_none_or(|c| (*gram >> CHAR_BITS) & CHAR_MASK == c as u64)
             })
-            .map(|(_, list)| list)
-            .collect();
-        let Some(max) = lists.iter().filter_map(|l| l.last()).max() else {
-            return Vec::new();
-        };
-        // A bitmap over the id range: one bit set per posting, read back in id order.
-        let mut bits = vec![0u64; *max as usize / 64 + 1];
-        for id in lists.iter().flat_map(|l| l.iter()) {
-            bits[*id as usize / 64] |= 1 << (id % 64);
-        }
-        let mut out = Vec::new();
-        for (block, mut word) in bits.into_iter().enumerate() {
-            while word != 0 {
-                out.push((block * 64) as u32 + word.trailing_zeros());
-                word &= word - 1;
-            }
-        }
-        out
+            .map(|(_, set)| set)
+            .union()
     }
 }
 
-/// The ids in every list, ascending; starts from the shortest list so the work is bounded by it.
-fn intersect_all(mut lists: Vec<&[u32]>) -> Vec<u32> {
-    lists.sort_by_key(|l| l.len());
-    let Some((first, rest)) = lists.split_first() else {
-        return Vec::new();
+/// The ids in every set; starts from the smallest so the work is bounded by it.
+fn intersect_all(mut sets: Vec<&RoaringBitmap>) -> RoaringBitmap {
+    sets.sort_by_key(|set| set.len());
+    let Some((first, rest)) = sets.split_first() else {
+        return RoaringBitmap::new();
     };
-    let mut acc = first.to_vec();
-    for list in rest {
+    let mut acc = (*first).clone();
+    for set in rest {
         if acc.is_empty() {
             break;
         }
-        acc = intersect(&acc, list);
+        acc &= *set;
     }
     acc
-}
-
-/// Galloping intersection: each id of the short list is looked up in the long one from where
-/// the previous lookup stopped.
-fn intersect(short: &[u32], long: &[u32]) -> Vec<u32> {
-    let mut out = Vec::with_capacity(short.len());
-    let mut rest = long;
-    for &id in short {
-        let mut step = 1;
-        while step < rest.len() && rest[step] < id {
-            step *= 2;
-        }
-        let window = &rest[..rest.len().min(step + 1)];
-        let at = window.partition_point(|&x| x < id);
-        rest = &rest[at..];
-        if rest.first() == Some(&id) {
-            out.push(id);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -277,11 +241,15 @@ mod tests {
     }
 
     #[test]
-    fn galloping_intersection_matches_a_plain_one() {
-        let long: Vec<u32> = (0..1000).filter(|n| n % 3 == 0).collect();
-        let short = [0, 2, 3, 300, 301, 999, 1200];
-        assert_eq!(intersect(&short, &long), [0, 3, 300, 999]);
-        assert_eq!(intersect(&[], &long), Vec::<u32>::new());
+    fn long_words_need_every_trigram_and_are_checked_on_the_name() {
+        let mut index = NameIndex::default();
+        index.insert(1, "abcd");
+        index.insert(2, "bcd abc");
+        let search = Search::new("abcd bcd").unwrap();
+        let found = index.candidates(&search);
+        assert_eq!(found.ids, [1, 2], "trigrams alone cannot tell");
+        assert_eq!(found.unchecked, ["abcd"], "the 3-letter word is settled");
+        assert!(found.confirm("abcd") && !found.confirm("bcd abc"));
     }
 
     #[test]
