@@ -23,6 +23,9 @@ type Trigram = u64;
 const END: char = '\0';
 const CHAR_BITS: u32 = 21;
 const CHAR_MASK: u64 = (1 << CHAR_BITS) - 1;
+/// Below this many candidates, a short word is checked on each name instead of unioned.
+/// Tiny under test, so the small catalogs of the property test take both paths.
+const FEW_ENOUGH_TO_CHECK: u64 = if cfg!(test) { 2 } else { 10_000 };
 
 fn pack(a: char, b: char, c: char) -> Trigram {
     (a as u64) << (2 * CHAR_BITS) | (b as u64) << CHAR_BITS | c as u64
@@ -145,42 +148,55 @@ impl NameIndex {
     }
 
     pub fn candidates<'s>(&self, search: &'s Search) -> Candidates<'s> {
-        let words = search.words();
-        let long: Vec<&str> = words
-            .iter()
-            .map(String::as_str)
-            .filter(|w| w.chars().count() >= 3)
-            .collect();
+        let words: Vec<&str> = search.words().iter().map(String::as_str).collect();
+        let (long, short): (Vec<&str>, Vec<&str>) =
+            words.iter().partition(|w| w.chars().count() >= 3);
         // The padding mark never comes from valid input; a word holding it is checked by hand.
-        let padded = |w: &&str| w.contains(END);
-        let (found, mut unchecked) = if long.is_empty() {
-            let short: Vec<RoaringBitmap> = words.iter().map(|w| self.starting_with(w)).collect();
-            let unchecked = words.iter().map(String::as_str).filter(padded).collect();
-            (intersect_all(short.iter().collect()), unchecked)
-        } else {
-            let none = RoaringBitmap::new();
-            let mut sets = Vec::new();
-            for word in &long {
-                let chars: Vec<char> = word.chars().collect();
-                for w in chars.windows(3) {
-                    let set = self.postings.get(&pack(w[0], w[1], w[2]));
-                    sets.push(set.unwrap_or(&none));
-                }
+        let padded = |w: &str| w.contains(END);
+        // Words of exactly three characters are settled by their one set.
+        let mut unchecked: Vec<&str> = long
+            .iter()
+            .copied()
+            .filter(|w| w.chars().count() != 3 || padded(w))
+            .collect();
+        let mut found = (!long.is_empty()).then(|| self.all_trigrams_of(&long));
+        // Short words (longest first): a union each while the candidates are many; once they
+        // are few, checking their names is cheaper than another union. So a search of many
+        // short words costs a union per word only as long as they keep matching a lot.
+        for word in short {
+            match &mut found {
+                Some(ids) if ids.len() <= FEW_ENOUGH_TO_CHECK => unchecked.push(word),
+                Some(ids) => *ids &= self.starting_with(word),
+                None => found = Some(self.starting_with(word)),
             }
-            // Words of exactly three characters are settled by their one set.
-            let unchecked = words
-                .iter()
-                .map(String::as_str)
-                .filter(|w| w.chars().count() != 3 || padded(w))
-                .collect();
-            (intersect_all(sets), unchecked)
-        };
-        let mut ids: Vec<u64> = found.into_iter().map(u64::from).collect();
+            if padded(word) && !unchecked.contains(&word) {
+                unchecked.push(word);
+            }
+        }
+        let mut ids: Vec<u64> = found
+            .unwrap_or_default()
+            .into_iter()
+            .map(u64::from)
+            .collect();
         if !self.wide.is_empty() {
             ids.extend_from_slice(&self.wide);
-            unchecked = words.iter().map(String::as_str).collect();
+            unchecked = words;
         }
         Candidates { ids, unchecked }
+    }
+
+    /// Ids whose folded name holds every trigram of every word (3+ characters each).
+    fn all_trigrams_of(&self, words: &[&str]) -> RoaringBitmap {
+        let none = RoaringBitmap::new();
+        let mut sets = Vec::new();
+        for word in words {
+            let chars: Vec<char> = word.chars().collect();
+            for w in chars.windows(3) {
+                let set = self.postings.get(&pack(w[0], w[1], w[2]));
+                sets.push(set.unwrap_or(&none));
+            }
+        }
+        intersect_all(sets)
     }
 
     /// Ids whose folded name contains `word` (1–2 characters): the union of the sets of
@@ -233,11 +249,20 @@ mod tests {
         index.insert(1, "ab");
         index.insert(2, "b");
         index.insert(3, "cab xy");
-        assert_eq!(ids(&index, "b"), [1, 2, 3]);
-        assert_eq!(ids(&index, "ab"), [1, 3]);
+        index.insert(4, "abc");
+        assert_eq!(ids(&index, "b"), [1, 2, 3, 4]);
+        assert_eq!(ids(&index, "ab"), [1, 3, 4]);
         assert_eq!(ids(&index, "y"), [3]);
-        assert_eq!(ids(&index, "ab y"), [3]);
+        assert_eq!(ids(&index, "ab y"), [3], "3 candidates: y is unioned too");
         assert_eq!(ids(&index, "q"), Vec::<u64>::new());
+        index.remove(4, "abc");
+        let search = Search::new("ab y").unwrap();
+        let few = index.candidates(&search);
+        assert_eq!(
+            (few.ids, few.unchecked),
+            (vec![1, 3], vec!["y"]),
+            "2: y is checked"
+        );
     }
 
     #[test]
