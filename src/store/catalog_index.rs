@@ -168,6 +168,15 @@ impl CatalogIndex {
                 search: None,
                 ..filter.clone()
             };
+            let only_search = ProductFilter {
+                ordering: Ordering::IdAsc,
+                ..rest.clone()
+            } == ProductFilter::default();
+            let id_order = matches!(filter.ordering, Ordering::IdAsc | Ordering::IdDesc);
+            if found.unchecked.is_empty() && only_search && id_order {
+                // The index settled every word and nothing else filters: the page is a slice.
+                return id_page(&found.ids, filter.ordering, offset, size);
+            }
             let matches: Vec<&Row> = rows_with_ids(&state.rows, &found.ids)
                 .filter(|r| r.matches(&rest) && found.confirm(&r.name_lower))
                 .collect();
@@ -194,6 +203,21 @@ impl CatalogIndex {
                 ordered_page(matches, ordering, offset, size)
             }
         }
+    }
+}
+
+/// The count and the requested page of `ids` (ascending) in id order.
+fn id_page(ids: &[u64], ordering: Ordering, offset: usize, size: usize) -> (u64, Vec<ProductId>) {
+    let page = |ids: &mut dyn Iterator<Item = &u64>| {
+        ids.skip(offset)
+            .take(size)
+            .map(|id| ProductId::new(*id))
+            .collect()
+    };
+    let count = ids.len() as u64;
+    match ordering {
+        Ordering::IdDesc => (count, page(&mut ids.iter().rev())),
+        _ => (count, page(&mut ids.iter())),
     }
 }
 
@@ -231,17 +255,27 @@ fn ordered_page(
     }
 }
 
-/// The rows of `ids` (ascending), found by galloping forward from the previous one: close to
-/// a sequential walk when the ids are dense, a few probes each when they are sparse.
+/// The rows of `ids` (ascending). Ids are unique and sorted, so the row of `id` is at most
+/// `id - first` places after the current `first` row; with few deletions it is exactly there,
+/// so most lookups touch one row instead of galloping over many (each a cache miss at 1M).
 fn rows_with_ids<'a>(rows: &'a [Row], ids: &'a [u64]) -> impl Iterator<Item = &'a Row> + 'a {
     let mut rest = rows;
     ids.iter().filter_map(move |&id| {
-        let mut step = 1;
-        while step < rest.len() && rest[step].id < id {
-            step *= 2;
-        }
-        let window = &rest[..rest.len().min(step + 1)];
-        let at = window.partition_point(|r| r.id < id);
+        let first = rest.first()?.id;
+        let bound = usize::try_from(id.checked_sub(first)?)
+            .unwrap_or(usize::MAX)
+            .min(rest.len() - 1);
+        let at = if rest[bound].id < id {
+            bound + 1
+        } else {
+            // Walk back from the bound in growing steps, then bisect the last step.
+            let mut step = 1;
+            while step <= bound && rest[bound - step].id >= id {
+                step *= 2;
+            }
+            let low = bound - step.min(bound);
+            low + rest[low..=bound].partition_point(|r| r.id < id)
+        };
         rest = &rest[at..];
         rest.first().filter(|r| r.id == id)
     })
@@ -283,6 +317,19 @@ mod tests {
             created: id as i64,
             name_lower: name.into(),
         }
+    }
+
+    #[test]
+    fn rows_are_found_by_id_across_gaps_and_missing_ids() {
+        let rows: Vec<Row> = [1, 2, 5, 9, 10, 40]
+            .into_iter()
+            .map(|id| row(id, 1, 1, 1, "x"))
+            .collect();
+        let found: Vec<u64> = rows_with_ids(&rows, &[0, 2, 5, 6, 10, 39, 40, 41])
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(found, [2, 5, 10, 40]);
+        assert_eq!(rows_with_ids(&[], &[1]).count(), 0);
     }
 
     #[test]
