@@ -69,27 +69,24 @@ pub struct CatalogIndex {
 }
 
 impl CatalogIndex {
+    /// Reads every catalog row; the search index is built on a second thread from the names
+    /// as they are read, so start-up waits for it only as long as it runs past the read.
     pub fn load(tree: &sled::Tree) -> Result<CatalogIndex, StoreError> {
         let started = std::time::Instant::now();
-        let mut rows = Rows::default();
-        for entry in tree.iter() {
-            let (key, value) = entry?;
-            let id = ProductId::from_key(&key)
-                .ok_or_else(|| StoreError::Corrupt("catalog row key".into()))?;
-            let row = Row::decode(id.get(), &value)
-                .ok_or_else(|| StoreError::Corrupt("catalog row".into()))?;
-            *rows.per_category.entry(row.category).or_default() += 1;
-            rows.rows.push(row);
-        }
-        let read = started.elapsed();
-        for row in &rows.rows {
-            rows.names.insert(row.id, &row.name_lower);
-        }
-        rows.names.shrink();
+        let (names_out, names_in) = std::sync::mpsc::sync_channel(8);
+        let (read, read_at, built) = std::thread::scope(|scope| {
+            let builder = scope.spawn(move || names_of(names_in.into_iter().flatten()));
+            let read = read_rows(tree, names_out);
+            (read, started.elapsed(), builder.join())
+        });
+        let mut rows = read?;
+        // The builder cannot fail on a name; if it ever panicked, build here instead.
+        rows.names = built
+            .unwrap_or_else(|_| names_of(rows.rows.iter().map(|r| (r.id, r.name_lower.clone()))));
         tracing::info!(
             rows = rows.rows.len(),
-            read_ms = read.as_millis() as u64,
-            search_index_ms = (started.elapsed() - read).as_millis() as u64,
+            read_ms = read_at.as_millis() as u64,
+            search_index_wait_ms = (started.elapsed() - read_at).as_millis() as u64,
             "catalog index loaded"
         );
         Ok(CatalogIndex {
@@ -279,6 +276,46 @@ fn rows_with_ids<'a>(rows: &'a [Row], ids: &'a [u64]) -> impl Iterator<Item = &'
         rest = &rest[at..];
         rest.first().filter(|r| r.id == id)
     })
+}
+
+/// Names go to the search index builder in chunks, so the channel is not the cost.
+const NAME_CHUNK: usize = 4096;
+
+/// Reads the rows in id order, sending each name on to the search index builder.
+fn read_rows(
+    tree: &sled::Tree,
+    names: std::sync::mpsc::SyncSender<Vec<(u64, Box<str>)>>,
+) -> Result<Rows, StoreError> {
+    let mut rows = Rows::default();
+    let mut chunk = Vec::with_capacity(NAME_CHUNK);
+    for entry in tree.iter() {
+        let (key, value) = entry?;
+        let id = ProductId::from_key(&key)
+            .ok_or_else(|| StoreError::Corrupt("catalog row key".into()))?;
+        let row = Row::decode(id.get(), &value)
+            .ok_or_else(|| StoreError::Corrupt("catalog row".into()))?;
+        *rows.per_category.entry(row.category).or_default() += 1;
+        chunk.push((row.id, row.name_lower.clone()));
+        if chunk.len() == NAME_CHUNK {
+            // A builder that is gone is noticed by `load` when it joins it.
+            let _ = names.send(std::mem::replace(
+                &mut chunk,
+                Vec::with_capacity(NAME_CHUNK),
+            ));
+        }
+        rows.rows.push(row);
+    }
+    let _ = names.send(chunk);
+    Ok(rows)
+}
+
+fn names_of(names: impl Iterator<Item = (u64, Box<str>)>) -> NameIndex {
+    let mut index = NameIndex::default();
+    for (id, name) in names {
+        index.insert(id, &name);
+    }
+    index.shrink();
+    index
 }
 
 fn decrement(counts: &mut HashMap<u64, u64>, category: u64) {
