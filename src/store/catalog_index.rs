@@ -170,12 +170,18 @@ impl CatalogIndex {
                 ..rest.clone()
             } == ProductFilter::default();
             let id_order = matches!(filter.ordering, Ordering::IdAsc | Ordering::IdDesc);
-            if found.unchecked.is_empty() && only_search && id_order {
-                // The index settled every word and nothing else filters: the page is a slice.
-                return id_page(&found.ids, filter.ordering, offset, size);
+            if only_search && id_order {
+                // Nothing but the search filters: the page is a slice of the ids that hold
+                // every word, found without reading a row.
+                if found.unchecked.is_empty() {
+                    return id_page(&found.ids, filter.ordering, offset, size);
+                }
+                if let Some(ids) = found.confirmed_ids() {
+                    return id_page(&ids, filter.ordering, offset, size);
+                }
             }
             let matches: Vec<&Row> = rows_with_ids(&state.rows, &found.ids)
-                .filter(|r| r.matches(&rest) && found.confirm(&r.name_lower))
+                .filter(|r| r.matches(&rest) && found.confirm(r.id, &r.name_lower))
                 .collect();
             return ordered_page(matches, filter.ordering, offset, size);
         }

@@ -6,6 +6,7 @@ mod codec;
 mod durability;
 mod error;
 mod events;
+mod folded_names;
 mod name_index;
 mod order_queue;
 mod orders;

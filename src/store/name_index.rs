@@ -16,6 +16,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use roaring::{MultiOps, RoaringBitmap};
 
+use super::folded_names::FoldedNames;
+
+use std::borrow::Cow;
+
 use crate::domain::search::{fold, Search};
 
 /// Three characters packed 21 bits each; the first character is in the top bits.
@@ -62,19 +66,37 @@ impl Hasher for TrigramHasher {
 }
 
 /// Ids that passed the index, ascending, and the words still to check against each name.
-pub struct Candidates<'s> {
+pub struct Candidates<'a> {
     pub ids: Vec<u64>,
-    pub unchecked: Vec<&'s str>,
+    pub unchecked: Vec<&'a str>,
+    names: &'a FoldedNames,
 }
 
 impl Candidates<'_> {
-    /// Whether a candidate's (lower-cased) name holds every word the index could not settle.
-    pub fn confirm(&self, name_lower: &str) -> bool {
+    /// Whether a candidate (given its row's lower-cased name) holds every word the index
+    /// could not settle. Reads the packed folded name when there is one.
+    pub fn confirm(&self, id: u64, name_lower: &str) -> bool {
         if self.unchecked.is_empty() {
             return true;
         }
-        let folded = fold(name_lower);
+        let folded = self
+            .names
+            .get(id)
+            .map_or_else(|| fold(name_lower), Cow::Borrowed);
         self.unchecked.iter().all(|w| folded.contains(w))
+    }
+
+    /// The candidates that hold every word, checked on the packed names alone; `None` when
+    /// some candidate has no packed name (its row must be read).
+    pub fn confirmed_ids(&self) -> Option<Vec<u64>> {
+        let mut out = Vec::with_capacity(self.ids.len());
+        for &id in &self.ids {
+            let name = self.names.get(id)?;
+            if self.unchecked.iter().all(|w| name.contains(w)) {
+                out.push(id);
+            }
+        }
+        Some(out)
     }
 }
 
@@ -83,6 +105,7 @@ pub struct NameIndex {
     postings: HashMap<Trigram, RoaringBitmap, BuildHasherDefault<TrigramHasher>>,
     /// Products whose id does not fit a posting (past u32): never expected, checked one by one.
     wide: Vec<u64>,
+    folded: FoldedNames,
     scratch: (Vec<char>, Vec<Trigram>),
 }
 
@@ -95,10 +118,12 @@ impl NameIndex {
             return;
         };
         let (mut chars, mut grams) = std::mem::take(&mut self.scratch);
-        name_trigrams(&fold(name_lower), &mut chars, &mut grams);
+        let folded = fold(name_lower);
+        name_trigrams(&folded, &mut chars, &mut grams);
         for gram in &grams {
             self.postings.entry(*gram).or_default().insert(id);
         }
+        self.folded.set(id, &folded);
         self.scratch = (chars, grams);
     }
 
@@ -107,6 +132,7 @@ impl NameIndex {
             self.wide.retain(|w| *w != id);
             return;
         };
+        self.folded.remove(id);
         let (mut chars, mut grams) = std::mem::take(&mut self.scratch);
         name_trigrams(&fold(name_lower), &mut chars, &mut grams);
         for gram in &grams {
@@ -126,6 +152,7 @@ impl NameIndex {
             set.optimize();
         }
         self.postings.shrink_to_fit();
+        self.folded.shrink();
     }
 
     /// Heap bytes held, roughly: the sets' containers (2 bytes an id in array containers, the
@@ -144,10 +171,13 @@ impl NameIndex {
             })
             .sum();
         let slot = std::mem::size_of::<(Trigram, RoaringBitmap)>() + 1;
-        sets as usize + self.postings.capacity() * slot + self.wide.capacity() * 8
+        sets as usize
+            + self.postings.capacity() * slot
+            + self.wide.capacity() * 8
+            + self.folded.heap_bytes()
     }
 
-    pub fn candidates<'s>(&self, search: &'s Search) -> Candidates<'s> {
+    pub fn candidates<'a>(&'a self, search: &'a Search) -> Candidates<'a> {
         let words: Vec<&str> = search.words().iter().map(String::as_str).collect();
         let (long, short): (Vec<&str>, Vec<&str>) =
             words.iter().partition(|w| w.chars().count() >= 3);
@@ -182,7 +212,11 @@ impl NameIndex {
             ids.extend_from_slice(&self.wide);
             unchecked = words;
         }
-        Candidates { ids, unchecked }
+        Candidates {
+            ids,
+            unchecked,
+            names: &self.folded,
+        }
     }
 
     /// Ids whose folded name holds every trigram of every word (3+ characters each).
@@ -274,7 +308,7 @@ mod tests {
         let found = index.candidates(&search);
         assert_eq!(found.ids, [1, 2], "trigrams alone cannot tell");
         assert_eq!(found.unchecked, ["abcd"], "the 3-letter word is settled");
-        assert!(found.confirm("abcd") && !found.confirm("bcd abc"));
+        assert!(found.confirm(1, "abcd") && !found.confirm(2, "bcd abc"));
     }
 
     #[test]
