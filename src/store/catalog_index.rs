@@ -11,6 +11,7 @@ use super::StoreError;
 use crate::domain::catalog::{Ordering, PageRequest, ProductFilter};
 use crate::domain::ids::{CategoryId, ProductId};
 use crate::domain::money::Money;
+use paging::{id_page, ordered_page, rows_with_ids};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
@@ -209,81 +210,6 @@ impl CatalogIndex {
     }
 }
 
-/// The count and the requested page of `ids` (ascending) in id order.
-fn id_page(ids: &[u64], ordering: Ordering, offset: usize, size: usize) -> (u64, Vec<ProductId>) {
-    let page = |ids: &mut dyn Iterator<Item = &u64>| {
-        ids.skip(offset)
-            .take(size)
-            .map(|id| ProductId::new(*id))
-            .collect()
-    };
-    let count = ids.len() as u64;
-    match ordering {
-        Ordering::IdDesc => (count, page(&mut ids.iter().rev())),
-        _ => (count, page(&mut ids.iter())),
-    }
-}
-
-/// The count and the requested page of `matches` (given in id order).
-fn ordered_page(
-    mut matches: Vec<&Row>,
-    ordering: Ordering,
-    offset: usize,
-    size: usize,
-) -> (u64, Vec<ProductId>) {
-    let count = matches.len() as u64;
-    if offset >= matches.len() {
-        return (count, Vec::new());
-    }
-    let ids = |rows: &mut dyn Iterator<Item = &&Row>| {
-        rows.skip(offset)
-            .take(size)
-            .map(|r| ProductId::new(r.id))
-            .collect()
-    };
-    match ordering {
-        Ordering::IdAsc => (count, ids(&mut matches.iter())),
-        Ordering::IdDesc => (count, ids(&mut matches.iter().rev())),
-        ordering => {
-            let compare = comparator(ordering);
-            let end = (offset + size).min(matches.len());
-            // Only the rows up to the end of the page need ordering.
-            if end < matches.len() {
-                matches.select_nth_unstable_by(end, compare);
-            }
-            let head = &mut matches[..end];
-            head.sort_unstable_by(compare);
-            (count, ids(&mut head.iter()))
-        }
-    }
-}
-
-/// The rows of `ids` (ascending). Ids are unique and sorted, so the row of `id` is at most
-/// `id - first` places after the current `first` row; with few deletions it is exactly there,
-/// so most lookups touch one row instead of galloping over many (each a cache miss at 1M).
-fn rows_with_ids<'a>(rows: &'a [Row], ids: &'a [u64]) -> impl Iterator<Item = &'a Row> + 'a {
-    let mut rest = rows;
-    ids.iter().filter_map(move |&id| {
-        let first = rest.first()?.id;
-        let bound = usize::try_from(id.checked_sub(first)?)
-            .unwrap_or(usize::MAX)
-            .min(rest.len() - 1);
-        let at = if rest[bound].id < id {
-            bound + 1
-        } else {
-            // Walk back from the bound in growing steps, then bisect the last step.
-            let mut step = 1;
-            while step <= bound && rest[bound - step].id >= id {
-                step *= 2;
-            }
-            let low = bound - step.min(bound);
-            low + rest[low..=bound].partition_point(|r| r.id < id)
-        };
-        rest = &rest[at..];
-        rest.first().filter(|r| r.id == id)
-    })
-}
-
 /// Names go to the search index builder in chunks, so the channel is not the cost.
 const NAME_CHUNK: usize = 4096;
 
@@ -333,20 +259,6 @@ fn decrement(counts: &mut HashMap<u64, u64>, category: u64) {
     }
 }
 
-/// Orders by the requested key, then by id so pages are stable.
-fn comparator(ordering: Ordering) -> fn(&&Row, &&Row) -> std::cmp::Ordering {
-    match ordering {
-        Ordering::IdAsc => |a, b| a.id.cmp(&b.id),
-        Ordering::IdDesc => |a, b| b.id.cmp(&a.id),
-        Ordering::PriceAsc => |a, b| a.price.cmp(&b.price).then(a.id.cmp(&b.id)),
-        Ordering::PriceDesc => |a, b| b.price.cmp(&a.price).then(b.id.cmp(&a.id)),
-        Ordering::NameAsc => |a, b| a.name_lower.cmp(&b.name_lower).then(a.id.cmp(&b.id)),
-        Ordering::NameDesc => |a, b| b.name_lower.cmp(&a.name_lower).then(b.id.cmp(&a.id)),
-        Ordering::CreatedAsc => |a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)),
-        Ordering::CreatedDesc => |a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,19 +272,6 @@ mod tests {
             created: id as i64,
             name_lower: name.into(),
         }
-    }
-
-    #[test]
-    fn rows_are_found_by_id_across_gaps_and_missing_ids() {
-        let rows: Vec<Row> = [1, 2, 5, 9, 10, 40]
-            .into_iter()
-            .map(|id| row(id, 1, 1, 1, "x"))
-            .collect();
-        let found: Vec<u64> = rows_with_ids(&rows, &[0, 2, 5, 6, 10, 39, 40, 41])
-            .map(|r| r.id)
-            .collect();
-        assert_eq!(found, [2, 5, 10, 40]);
-        assert_eq!(rows_with_ids(&[], &[1]).count(), 0);
     }
 
     #[test]
@@ -412,6 +311,8 @@ mod tests {
         assert_eq!(index.products_in(CategoryId::new(1)), 9);
     }
 }
+
+mod paging;
 
 #[cfg(test)]
 mod search_props;

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
+use super::paging::comparator;
 use super::*;
 use crate::domain::search::Search;
 
