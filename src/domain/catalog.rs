@@ -3,6 +3,7 @@ use time::OffsetDateTime;
 
 use super::ids::{CategoryId, ProductId};
 use super::money::Money;
+use super::search::Search;
 use super::validation::{bounded_text, required_text};
 use super::ValidationError;
 
@@ -165,21 +166,22 @@ impl Ordering {
     }
 }
 
-/// Product list filters, already parsed; `search` is lower-cased.
+/// Product list filters, already parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProductFilter {
     pub category: Option<CategoryId>,
     pub min_price: Option<Money>,
     pub max_price: Option<Money>,
     pub in_stock: Option<bool>,
-    pub search: Option<String>,
+    pub search: Option<Search>,
     pub ordering: Ordering,
 }
 
 impl ProductFilter {
-    pub fn parse_search(raw: &str) -> Result<Option<String>, ValidationError> {
+    /// A search of nothing but blanks (or accents) is no search.
+    pub fn parse_search(raw: &str) -> Result<Option<Search>, ValidationError> {
         let text = bounded_text("search", raw, MAX_SEARCH_CHARS)?;
-        Ok((!text.is_empty()).then(|| text.to_lowercase()))
+        Ok(Search::new(&text))
     }
 
     pub fn parse_bool(field: &str, raw: &str) -> Result<bool, ValidationError> {
@@ -191,21 +193,12 @@ impl ProductFilter {
     }
 
     /// The rule every list implementation must agree with (the index and the tests use it).
-    pub fn matches(
-        &self,
-        category: CategoryId,
-        price: Money,
-        stock: u32,
-        name_lower: &str,
-    ) -> bool {
+    pub fn matches(&self, category: CategoryId, price: Money, stock: u32, name: &str) -> bool {
         self.category.is_none_or(|c| c == category)
             && self.min_price.is_none_or(|m| price >= m)
             && self.max_price.is_none_or(|m| price <= m)
             && self.in_stock.is_none_or(|want| (stock > 0) == want)
-            && self
-                .search
-                .as_deref()
-                .is_none_or(|s| name_lower.contains(s))
+            && self.search.as_ref().is_none_or(|s| s.matches(name))
     }
 }
 
@@ -297,7 +290,7 @@ mod tests {
             min_price: Some(Money::from_cents(100)),
             max_price: Some(Money::from_cents(200)),
             in_stock: Some(true),
-            search: Some("mug".into()),
+            search: Search::new("MUG"),
             ordering: Ordering::IdAsc,
         };
         assert!(f.matches(CategoryId::new(1), Money::from_cents(150), 1, "blue mug"));

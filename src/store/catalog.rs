@@ -178,7 +178,7 @@ impl Store {
         let _guard = lock(&self.inner.catalog_write);
         let (product, generation) = (&t.meta, &t.categories, &t.products, &t.catalog_rows)
             .transaction(|(meta, categories, products, rows)| {
-                if !categories.get(draft.category_id.to_key())?.is_some() {
+                if categories.get(draft.category_id.to_key())?.is_none() {
                     return Err(Abortable::Abort(StoreError::Conflict(
                         "unknown category".into(),
                     )));
@@ -313,6 +313,11 @@ impl Store {
 
     pub fn product_count(&self) -> usize {
         self.inner.catalog.len()
+    }
+
+    /// Heap bytes held by the search index over product names (a diagnostics figure).
+    pub fn search_index_bytes(&self) -> usize {
+        self.inner.catalog.search_index_bytes()
     }
 
     /// Bulk insert for seeding: chunks of products written as batches, then indexed.

@@ -1,14 +1,17 @@
 //! The product list index: one compact row per product, loaded from the `catalog_rows` tree at
 //! start and updated under the catalog write lock after each commit. A filtered page is a scan
 //! over ~56 bytes a product in memory, so it costs milliseconds even with 1,000,000 products,
-//! and `count` comes for free with it.
+//! and `count` comes for free with it. A search first asks the trigram index beside the rows
+//! (`name_index`, same lock, same writes) which products can match, and scans only those.
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use super::name_index::NameIndex;
 use super::StoreError;
 use crate::domain::catalog::{Ordering, PageRequest, ProductFilter};
 use crate::domain::ids::{CategoryId, ProductId};
 use crate::domain::money::Money;
+use paging::{id_page, ordered_page, rows_with_ids};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
@@ -59,6 +62,7 @@ struct Rows {
     /// Sorted by id: new products get the next id, so inserts are pushes.
     rows: Vec<Row>,
     per_category: HashMap<u64, u64>,
+    names: NameIndex,
 }
 
 pub struct CatalogIndex {
@@ -66,17 +70,26 @@ pub struct CatalogIndex {
 }
 
 impl CatalogIndex {
+    /// Reads every catalog row; the search index is built on a second thread from the names
+    /// as they are read, so start-up waits for it only as long as it runs past the read.
     pub fn load(tree: &sled::Tree) -> Result<CatalogIndex, StoreError> {
-        let mut rows = Rows::default();
-        for entry in tree.iter() {
-            let (key, value) = entry?;
-            let id = ProductId::from_key(&key)
-                .ok_or_else(|| StoreError::Corrupt("catalog row key".into()))?;
-            let row = Row::decode(id.get(), &value)
-                .ok_or_else(|| StoreError::Corrupt("catalog row".into()))?;
-            *rows.per_category.entry(row.category).or_default() += 1;
-            rows.rows.push(row);
-        }
+        let started = std::time::Instant::now();
+        let (names_out, names_in) = std::sync::mpsc::sync_channel(8);
+        let (read, read_at, built) = std::thread::scope(|scope| {
+            let builder = scope.spawn(move || names_of(names_in.into_iter().flatten()));
+            let read = read_rows(tree, names_out);
+            (read, started.elapsed(), builder.join())
+        });
+        let mut rows = read?;
+        // The builder cannot fail on a name; if it ever panicked, build here instead.
+        rows.names = built
+            .unwrap_or_else(|_| names_of(rows.rows.iter().map(|r| (r.id, r.name_lower.clone()))));
+        tracing::info!(
+            rows = rows.rows.len(),
+            read_ms = read_at.as_millis() as u64,
+            search_index_wait_ms = (started.elapsed() - read_at).as_millis() as u64,
+            "catalog index loaded"
+        );
         Ok(CatalogIndex {
             state: RwLock::new(rows),
         })
@@ -90,14 +103,22 @@ impl CatalogIndex {
     }
 
     pub fn upsert(&self, row: Row) {
-        let mut state = self.write();
+        let mut guard = self.write();
+        let state = &mut *guard;
         *state.per_category.entry(row.category).or_default() += 1;
         match state.rows.binary_search_by_key(&row.id, |r| r.id) {
             Ok(at) => {
+                if state.rows[at].name_lower != row.name_lower {
+                    state.names.remove(row.id, &state.rows[at].name_lower);
+                    state.names.insert(row.id, &row.name_lower);
+                }
                 let old = std::mem::replace(&mut state.rows[at], row);
                 decrement(&mut state.per_category, old.category);
             }
-            Err(at) => state.rows.insert(at, row),
+            Err(at) => {
+                state.names.insert(row.id, &row.name_lower);
+                state.rows.insert(at, row);
+            }
         }
     }
 
@@ -105,6 +126,7 @@ impl CatalogIndex {
         let mut state = self.write();
         if let Ok(at) = state.rows.binary_search_by_key(&id.get(), |r| r.id) {
             let old = state.rows.remove(at);
+            state.names.remove(old.id, &old.name_lower);
             decrement(&mut state.per_category, old.category);
         }
     }
@@ -128,11 +150,42 @@ impl CatalogIndex {
         self.read().rows.len()
     }
 
+    /// Heap bytes of the search index (for the README's memory figure).
+    pub fn search_index_bytes(&self) -> usize {
+        self.read().names.heap_bytes()
+    }
+
     /// The total number of matches and the ids on the requested page, in the requested order.
     pub fn query(&self, filter: &ProductFilter, page: PageRequest) -> (u64, Vec<ProductId>) {
         let state = self.read();
         let offset = page.offset() as usize;
         let size = page.size as usize;
+        if let Some(search) = &filter.search {
+            let found = state.names.candidates(search);
+            let rest = ProductFilter {
+                search: None,
+                ..filter.clone()
+            };
+            let only_search = ProductFilter {
+                ordering: Ordering::IdAsc,
+                ..rest.clone()
+            } == ProductFilter::default();
+            let id_order = matches!(filter.ordering, Ordering::IdAsc | Ordering::IdDesc);
+            if only_search && id_order {
+                // Nothing but the search filters: the page is a slice of the ids that hold
+                // every word, found without reading a row.
+                if found.unchecked.is_empty() {
+                    return id_page(&found.ids, filter.ordering, offset, size);
+                }
+                if let Some(ids) = found.confirmed_ids() {
+                    return id_page(&ids, filter.ordering, offset, size);
+                }
+            }
+            let matches: Vec<&Row> = rows_with_ids(&state.rows, &found.ids)
+                .filter(|r| r.matches(&rest) && found.confirm(r.id, &r.name_lower))
+                .collect();
+            return ordered_page(matches, filter.ordering, offset, size);
+        }
         let take_page = |matches: &mut dyn Iterator<Item = &Row>| {
             let mut count = 0u64;
             let mut ids = Vec::with_capacity(size);
@@ -150,30 +203,51 @@ impl CatalogIndex {
                 take_page(&mut state.rows.iter().rev().filter(|r| r.matches(filter)))
             }
             ordering => {
-                let mut matches: Vec<&Row> =
-                    state.rows.iter().filter(|r| r.matches(filter)).collect();
-                let count = matches.len() as u64;
-                let compare = comparator(ordering);
-                let end = (offset + size).min(matches.len());
-                if offset >= matches.len() {
-                    return (count, Vec::new());
-                }
-                // Only the rows up to the end of the page need ordering.
-                if end < matches.len() {
-                    matches.select_nth_unstable_by(end, |a, b| compare(a, b));
-                }
-                let head = &mut matches[..end];
-                head.sort_unstable_by(|a, b| compare(a, b));
-                (
-                    count,
-                    head[offset..]
-                        .iter()
-                        .map(|r| ProductId::new(r.id))
-                        .collect(),
-                )
+                let matches = state.rows.iter().filter(|r| r.matches(filter)).collect();
+                ordered_page(matches, ordering, offset, size)
             }
         }
     }
+}
+
+/// Names go to the search index builder in chunks, so the channel is not the cost.
+const NAME_CHUNK: usize = 4096;
+
+/// Reads the rows in id order, sending each name on to the search index builder.
+fn read_rows(
+    tree: &sled::Tree,
+    names: std::sync::mpsc::SyncSender<Vec<(u64, Box<str>)>>,
+) -> Result<Rows, StoreError> {
+    let mut rows = Rows::default();
+    let mut chunk = Vec::with_capacity(NAME_CHUNK);
+    for entry in tree.iter() {
+        let (key, value) = entry?;
+        let id = ProductId::from_key(&key)
+            .ok_or_else(|| StoreError::Corrupt("catalog row key".into()))?;
+        let row = Row::decode(id.get(), &value)
+            .ok_or_else(|| StoreError::Corrupt("catalog row".into()))?;
+        *rows.per_category.entry(row.category).or_default() += 1;
+        chunk.push((row.id, row.name_lower.clone()));
+        if chunk.len() == NAME_CHUNK {
+            // A builder that is gone is noticed by `load` when it joins it.
+            let _ = names.send(std::mem::replace(
+                &mut chunk,
+                Vec::with_capacity(NAME_CHUNK),
+            ));
+        }
+        rows.rows.push(row);
+    }
+    let _ = names.send(chunk);
+    Ok(rows)
+}
+
+fn names_of(names: impl Iterator<Item = (u64, Box<str>)>) -> NameIndex {
+    let mut index = NameIndex::default();
+    for (id, name) in names {
+        index.insert(id, &name);
+    }
+    index.shrink();
+    index
 }
 
 fn decrement(counts: &mut HashMap<u64, u64>, category: u64) {
@@ -182,20 +256,6 @@ fn decrement(counts: &mut HashMap<u64, u64>, category: u64) {
         if *n == 0 {
             counts.remove(&category);
         }
-    }
-}
-
-/// Orders by the requested key, then by id so pages are stable.
-fn comparator(ordering: Ordering) -> fn(&&Row, &&Row) -> std::cmp::Ordering {
-    match ordering {
-        Ordering::IdAsc => |a, b| a.id.cmp(&b.id),
-        Ordering::IdDesc => |a, b| b.id.cmp(&a.id),
-        Ordering::PriceAsc => |a, b| a.price.cmp(&b.price).then(a.id.cmp(&b.id)),
-        Ordering::PriceDesc => |a, b| b.price.cmp(&a.price).then(b.id.cmp(&a.id)),
-        Ordering::NameAsc => |a, b| a.name_lower.cmp(&b.name_lower).then(a.id.cmp(&b.id)),
-        Ordering::NameDesc => |a, b| b.name_lower.cmp(&a.name_lower).then(b.id.cmp(&a.id)),
-        Ordering::CreatedAsc => |a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)),
-        Ordering::CreatedDesc => |a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)),
     }
 }
 
@@ -251,3 +311,8 @@ mod tests {
         assert_eq!(index.products_in(CategoryId::new(1)), 9);
     }
 }
+
+mod paging;
+
+#[cfg(test)]
+mod search_props;

@@ -181,7 +181,9 @@ pub struct ProductFilterParams {
     /// Only products with (`true`) or without (`false`) stock.
     #[param(nullable = false)]
     in_stock: Option<bool>,
-    /// Part of the name, case-insensitive.
+    /// Words to find in the name (case-insensitive, accents folded: `creme` finds `Crème`).
+    /// Several whitespace-separated words must all occur, in any order, each anywhere in the
+    /// name (`ug lu` finds `Blue Mug`). Blank means no search.
     #[param(
         max_length = 100,
         pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$",

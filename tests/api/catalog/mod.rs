@@ -4,6 +4,7 @@ mod categories;
 mod listing;
 mod products;
 mod property;
+mod search;
 mod stock_bounds;
 
 use crate::helpers::*;

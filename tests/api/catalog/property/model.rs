@@ -6,6 +6,8 @@ use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use time::format_description::well_known::Rfc3339;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
 
 pub const WORDS: &[&str] = &[
     "Blue", "blue", "RED", "Mug", "mug", "Cup", "Lamp", "lamp", "Äpfel", "äPFEL", "Café", "Desk",
@@ -139,12 +141,15 @@ pub fn random_query(rng: &mut StdRng, categories: &[u64], names: &[String]) -> Q
         let start = rng.random_range(0..chars.len());
         let end = rng.random_range(start + 1..=chars.len().min(start + 5));
         let text: String = chars[start..end].iter().collect();
+        let other = names.choose(rng).unwrap();
         params.push((
             "search",
-            if rng.random_bool(0.5) {
-                text.to_uppercase()
-            } else {
-                text
+            match rng.random_range(0..5) {
+                0 => text.to_uppercase(),
+                1 => folded(&text),
+                // Two words, the second from another name: both must match, in any order.
+                2 => format!("{} {text}", other.split(' ').next().unwrap_or("")),
+                _ => text,
             },
         ));
     }
@@ -167,6 +172,12 @@ pub fn random_query(rng: &mut StdRng, categories: &[u64], names: &[String]) -> Q
     }
 }
 
+/// Lower case without accents, as the API compares names and searches.
+pub fn folded(text: &str) -> String {
+    let bare: String = text.nfd().filter(|c| !is_combining_mark(*c)).collect();
+    bare.to_lowercase()
+}
+
 /// The brute-force answer: every matching product, in the requested order.
 pub fn expected(models: &BTreeMap<u64, Model>, params: &[(&str, String)]) -> Vec<Model> {
     let get = |name: &str| {
@@ -185,18 +196,17 @@ pub fn expected(models: &BTreeMap<u64, Model>, params: &[(&str, String)]) -> Vec
         get("max_price").map(parse_price),
     );
     let in_stock = get("in_stock").map(|v| v == "true");
-    let search = get("search")
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty());
+    let words: Vec<String> = get("search")
+        .map(|s| folded(s).split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
     let mut found: Vec<Model> = models
         .values()
         .filter(|p| category.is_none_or(|c| p.category == c))
         .filter(|p| min.is_none_or(|m| p.price >= m) && max.is_none_or(|m| p.price <= m))
         .filter(|p| in_stock.is_none_or(|want| (p.stock > 0) == want))
         .filter(|p| {
-            search
-                .as_ref()
-                .is_none_or(|s| p.name.to_lowercase().contains(s.as_str()))
+            let name = folded(&p.name);
+            words.iter().all(|w| name.contains(w.as_str()))
         })
         .cloned()
         .collect();
