@@ -135,7 +135,14 @@ async fn axe_finds_no_violations_on_admin_pages_in_every_state() {
         return;
     }
     // Private addresses allowed: the webhook pages get a webhook at a closed local port.
-    let shop = shop_with(|s| s.webhooks_allow_private = true).await;
+    // A backup dir: the backups page lists a backup made from it.
+    let backups = tempfile::tempdir().unwrap();
+    let backup_dir = backups.path().to_path_buf();
+    let shop = shop_with(|s| {
+        s.webhooks_allow_private = true;
+        s.backup_dir = Some(backup_dir);
+    })
+    .await;
     let shopper = shop.app.new_user().await;
     let orders = orders_at_each_status(&shop, &shopper).await;
     let (browser, _slot) = Browser::launch().await;
@@ -213,5 +220,11 @@ async fn axe_finds_no_violations_on_admin_pages_in_every_state() {
             "admin-webhook-deliveries",
         )
         .await;
+    audit
+        .visit(&page, "/admin/backups", "admin-backups-empty")
+        .await;
+    submit(&page, "form[action='/admin/backups']").await;
+    shows(&page, "#backups tr[data-backup]", "the new backup").await;
+    audit.check(&page, "admin-backups-listed").await;
     audit.assert_none("admin");
 }
