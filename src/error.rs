@@ -3,8 +3,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::domain::order::Shortage;
 use crate::domain::{FieldErrors, ValidationError};
-use crate::store::{Shortage, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -119,21 +119,6 @@ impl From<Vec<ValidationError>> for AppError {
             errors.entry(e.field).or_default().push(e.message);
         }
         AppError::fields(errors)
-    }
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => AppError::NotFound,
-            StoreError::Conflict(m) => AppError::Conflict(m),
-            StoreError::InsufficientStock(s) => AppError::OutOfStock(s),
-            StoreError::EmptyCart => AppError::BadRequest("the cart is empty".into()),
-            StoreError::IdempotencyMismatch => AppError::Unprocessable(
-                "this Idempotency-Key was already used for a different order".into(),
-            ),
-            other => AppError::Internal(other.to_string()),
-        }
     }
 }
 

@@ -3,7 +3,7 @@ use futures_channel::mpsc;
 use std::sync::Arc;
 
 use crate::domain::event::OrderEvent;
-use crate::domain::ids::{OrderId, UserId};
+use crate::domain::ids::UserId;
 use crate::domain::order::{Order, OrderStatus};
 use crate::error::AppError;
 
@@ -125,17 +125,4 @@ pub struct HubStats {
 #[rtype(result = "Result<Order, AppError>")]
 pub struct ChangeStatus {
     pub next: OrderStatus,
-}
-
-/// Finds (or starts) the actor of an order.
-#[derive(Message)]
-#[rtype(result = "Addr<crate::actors::order::OrderActor>")]
-pub struct ActorFor(pub OrderId);
-
-/// An order actor that went idle asks to be forgotten.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Idle {
-    pub order: OrderId,
-    pub actor: Addr<crate::actors::order::OrderActor>,
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::messages::{ActorFor, ChangeStatus, Idle, Publish};
+use super::messages::{ChangeStatus, Publish};
 use super::Hub;
 use crate::domain::ids::OrderId;
 use crate::domain::order::Order;
@@ -12,6 +12,19 @@ use crate::error::AppError;
 use crate::store::Store;
 
 const IDLE_AFTER: Duration = Duration::from_secs(60);
+
+/// Finds (or starts) the actor of an order.
+#[derive(Message)]
+#[rtype(result = "Addr<OrderActor>")]
+pub struct ActorFor(pub OrderId);
+
+/// An order actor that went idle asks to be forgotten.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Idle {
+    pub order: OrderId,
+    pub actor: Addr<OrderActor>,
+}
 
 pub struct OrderRegistry {
     store: Store,
@@ -101,7 +114,7 @@ impl Handler<ChangeStatus> for OrderActor {
                 hub.do_send(Publish(Arc::new(event.clone())))
             };
             store
-                .transition_order(order, msg.next, crate::services::now(), publish)
+                .transition_order(order, msg.next, crate::domain::clock::now(), publish)
                 .map(|(order, _event)| order)
                 .map_err(AppError::from)
         });

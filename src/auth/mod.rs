@@ -1,8 +1,8 @@
-//! Passwords, tokens, and the extractors that turn a request into a known user.
-pub mod extract;
+//! Passwords, tokens, and the user a valid token names (the extractors are in http).
+pub mod current_user;
 pub mod password;
 pub mod tokens;
 
-pub use extract::{Admin, CurrentUser, MaybeUser};
+pub use current_user::CurrentUser;
 pub use password::PasswordHasher;
 pub use tokens::{AccessClaims, TokenIssuer};

@@ -166,3 +166,12 @@ mod tests {
         assert_eq!(order.status, Shipped);
     }
 }
+
+/// One line of an order that cannot be filled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shortage {
+    pub product_id: ProductId,
+    pub name: String,
+    pub requested: u32,
+    pub available: u32,
+}

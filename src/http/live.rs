@@ -10,10 +10,10 @@ use crate::domain::event::OrderEvent;
 use crate::domain::ids::EventId;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, query_value};
+use crate::http::live_settings::LiveSettings;
 use crate::services::json::EventJson;
 use crate::services::live_feed::{FeedEnd, FeedItem, LiveFeed};
 use crate::services::Services;
-use crate::startup::LiveSettings;
 
 /// Token from `?token=`, else the header or cookie; checked before any upgrade, after the
 /// sender: a browser opens a WebSocket from any site's page with this site's cookie.
@@ -28,7 +28,7 @@ fn live_token(req: &HttpRequest) -> Result<String, AppError> {
     let pairs = query_pairs(req)?;
     match query_value(&pairs, "token")? {
         Some(token) => Ok(token.to_owned()),
-        None => crate::auth::extract::bearer_token(req).ok_or_else(|| {
+        None => crate::http::user_extract::bearer_token(req).ok_or_else(|| {
             AppError::Unauthorized("authentication credentials were not provided".into())
         }),
     }

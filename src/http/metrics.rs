@@ -265,7 +265,7 @@ pub async fn track(
         (status = 200, description = "Prometheus text exposition format 0.0.4",
          body = String, content_type = "text/plain"),
         // On the public listener without `Authorization: Bearer <metrics_token>`.
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     )
 )]
 pub async fn metrics(metrics: web::Data<Metrics>, services: web::Data<Services>) -> HttpResponse {

@@ -6,12 +6,14 @@ pub mod client_address;
 pub mod deadline;
 pub mod extract;
 pub mod live;
+pub mod live_settings;
 pub mod metrics;
 pub mod metrics_access;
 pub mod openapi;
 pub mod origin;
 pub mod pages;
 pub mod request_id;
+pub mod user_extract;
 pub mod views;
 
 use actix_web::middleware::{DefaultHeaders, NormalizePath};

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::http::api;
 use crate::services::json::OrderStatusSchema;
 
-mod schemas;
+pub mod schemas;
 pub use schemas::*;
 
 #[derive(OpenApi)]

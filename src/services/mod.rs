@@ -16,6 +16,8 @@ use actix_web::web;
 
 use crate::error::AppError;
 
+pub(crate) use crate::domain::clock::now;
+
 pub use accounts::Accounts;
 pub use backups::Backups;
 pub use cart::Carts;
@@ -42,11 +44,4 @@ pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
     web::block(work).await?
-}
-
-pub(crate) fn now() -> time::OffsetDateTime {
-    // Whole microseconds keep stored and rendered times identical across round trips.
-    let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1000 * 1000)
-        .unwrap_or(now)
 }

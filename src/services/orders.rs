@@ -3,7 +3,8 @@ use actix::Addr;
 use std::sync::Arc;
 
 use super::{blocking, now};
-use crate::actors::messages::{ActorFor, ChangeStatus, Publish};
+use crate::actors::messages::{ChangeStatus, Publish};
+use crate::actors::order::ActorFor;
 use crate::actors::{Hub, OrderRegistry};
 use crate::domain::ids::{OrderId, UserId};
 use crate::domain::order::{Order, OrderStatus};

@@ -1,15 +1,6 @@
-use serde::Serialize;
+use crate::error::AppError;
 
-use crate::domain::ids::ProductId;
-
-/// One line of an order that cannot be filled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Shortage {
-    pub product_id: ProductId,
-    pub name: String,
-    pub requested: u32,
-    pub available: u32,
-}
+pub use crate::domain::order::Shortage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -63,6 +54,23 @@ impl From<sled::transaction::TransactionError<StoreError>> for StoreError {
         match e {
             sled::transaction::TransactionError::Abort(inner) => inner,
             sled::transaction::TransactionError::Storage(e) => e.into(),
+        }
+    }
+}
+
+/// What a store failure means to a caller: the store knows its errors, the application error
+/// does not need to know the store.
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::InsufficientStock(s) => AppError::OutOfStock(s),
+            StoreError::EmptyCart => AppError::BadRequest("the cart is empty".into()),
+            StoreError::IdempotencyMismatch => AppError::Unprocessable(
+                "this Idempotency-Key was already used for a different order".into(),
+            ),
+            other => AppError::Internal(other.to_string()),
         }
     }
 }

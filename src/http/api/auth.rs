@@ -5,11 +5,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::json;
-use crate::auth::{CurrentUser, MaybeUser};
+use crate::auth::CurrentUser;
 use crate::domain::user::{Email, Password, ProfileChange};
 use crate::error::AppError;
 use crate::http::client_address::client_address;
 use crate::http::extract::ApiJson;
+use crate::http::user_extract::MaybeUser;
 use crate::services::json::UserJson;
 use crate::services::Services;
 
@@ -80,11 +81,11 @@ pub struct PasswordBody {
     request_body = RegisterBody,
     responses(
         (status = 201, description = "The new user's profile", body = UserJson),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::http::openapi::TooManyRequests),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        (status = 429, response = crate::http::openapi::schemas::TooManyRequests),
     )
 )]
 pub async fn register(
@@ -123,12 +124,12 @@ pub async fn register(
     tag = "auth",
     request_body = TokenBody,
     responses(
-        (status = 200, description = "A token pair", body = crate::http::openapi::TokenPair),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::http::openapi::TooManyRequests),
+        (status = 200, description = "A token pair", body = crate::http::openapi::schemas::TokenPair),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        (status = 429, response = crate::http::openapi::schemas::TooManyRequests),
     )
 )]
 pub async fn token(
@@ -150,11 +151,11 @@ pub async fn token(
     tag = "auth",
     request_body = RefreshBody,
     responses(
-        (status = 200, description = "A new pair; the refresh token rotates", body = crate::http::openapi::TokenPair),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 200, description = "A new pair; the refresh token rotates", body = crate::http::openapi::schemas::TokenPair),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     )
 )]
 pub async fn refresh(
@@ -173,10 +174,10 @@ pub async fn refresh(
     request_body = RefreshBody,
     responses(
         (status = 204, description = "The refresh token (and the access token sent along) is revoked"),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security((), ("bearer" = []))
 )]
@@ -200,7 +201,7 @@ pub async fn logout(
     tag = "auth",
     responses(
         (status = 200, description = "The caller's profile", body = UserJson),
-        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
     ),
     security(("bearer" = []))
 )]
@@ -216,10 +217,10 @@ pub async fn me(user: CurrentUser) -> HttpResponse {
     request_body = ProfileBody,
     responses(
         (status = 200, description = "The updated profile", body = UserJson),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -246,11 +247,11 @@ pub async fn update_me(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "Changed; every refresh token of the user is revoked"),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::http::openapi::TooManyRequests),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        (status = 429, response = crate::http::openapi::schemas::TooManyRequests),
     ),
     security(("bearer" = []))
 )]

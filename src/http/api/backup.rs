@@ -2,8 +2,8 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use crate::auth::extract::Admin;
 use crate::error::AppError;
+use crate::http::user_extract::Admin;
 use crate::services::Services;
 
 /// A consistent snapshot of the whole database as a backup file, for `orderstream restore`.
@@ -18,9 +18,9 @@ use crate::services::Services;
         (status = 200, description = "The backup file (attachment); header \
             `X-Backup-Writer-Pause-Us` says how long writes were held off, `X-Backup-Records` how \
             many records the file holds",
-         content_type = "application/octet-stream", body = crate::http::openapi::BackupFile),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
+         content_type = "application/octet-stream", body = crate::http::openapi::schemas::BackupFile),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
     ),
     security(("bearer" = []))
 )]

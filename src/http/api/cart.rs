@@ -35,7 +35,7 @@ pub struct SetBody {
     tag = "cart",
     responses(
         (status = 200, description = "The cart", body = CartJson),
-        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
     ),
     security(("bearer" = []))
 )]
@@ -61,12 +61,12 @@ pub async fn get(
             ("SetLine" = (operation_id = "cart_set", parameters(("product_id" = "$request.body#/product_id")))),
             ("RemoveLine" = (operation_id = "cart_remove", parameters(("product_id" = "$request.body#/product_id"))))
          )),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -93,12 +93,12 @@ pub async fn add(
     request_body = SetBody,
     responses(
         (status = 200, description = "The cart", body = CartJson),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -128,8 +128,8 @@ pub async fn set(
     params(("product_id" = u64, Path, minimum = 1, example = 1, description = "Product id of the line")),
     responses(
         (status = 204, description = "The line is removed"),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -150,7 +150,7 @@ pub async fn remove(
     tag = "cart",
     responses(
         (status = 204, description = "The cart is empty"),
-        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
     ),
     security(("bearer" = []))
 )]

@@ -5,11 +5,11 @@ use utoipa::ToSchema;
 
 use super::catalog::{cached_json, page_links};
 use super::{json, page_request, path_id};
-use crate::auth::Admin;
 use crate::domain::catalog::CategoryDraft;
 use crate::domain::ids::CategoryId;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, ApiJson};
+use crate::http::user_extract::Admin;
 use crate::services::json::{CategoryJson, Page};
 use crate::services::Services;
 
@@ -66,11 +66,11 @@ impl CategoryBody {
     path = "/api/categories/",
     operation_id = "categories_list",
     tag = "catalog",
-    params(crate::http::openapi::PageParams),
+    params(crate::http::openapi::schemas::PageParams),
     responses(
         (status = 200, description = "A page of categories; `X-Cache` says HIT or MISS", body = Page<CategoryJson>),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
 )]
 pub async fn list(
@@ -95,7 +95,7 @@ pub async fn list(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Category id")),
     responses(
         (status = 200, description = "The category", body = CategoryJson),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
 )]
 pub async fn detail(
@@ -116,7 +116,7 @@ pub async fn detail(
     path = "/api/categories/",
     operation_id = "categories_create",
     tag = "catalog",
-    request_body = crate::http::openapi::CategoryInput,
+    request_body = crate::http::openapi::schemas::CategoryInput,
     responses(
         (status = 201, description = "Created", body = CategoryJson,
          links(
@@ -125,12 +125,12 @@ pub async fn detail(
             ("Patch" = (operation_id = "categories_patch", parameters(("id" = "$response.body#/id")))),
             ("Delete" = (operation_id = "categories_delete", parameters(("id" = "$response.body#/id"))))
          )),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -174,16 +174,16 @@ async fn update(
     operation_id = "categories_put",
     tag = "catalog",
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Category id")),
-    request_body = crate::http::openapi::CategoryInput,
+    request_body = crate::http::openapi::schemas::CategoryInput,
     responses(
         (status = 200, description = "The category", body = CategoryJson),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -205,13 +205,13 @@ pub async fn put(
     request_body = CategoryBody,
     responses(
         (status = 200, description = "The category", body = CategoryJson),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -232,10 +232,10 @@ pub async fn patch(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Category id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
     ),
     security(("bearer" = []))
 )]

@@ -9,9 +9,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, HttpResponse};
 
-use crate::auth::extract::ACCESS_COOKIE;
 use crate::http::origin::foreign_sender;
 use crate::http::pages::csrf;
+use crate::http::user_extract::ACCESS_COOKIE;
 
 /// Paths whose answers belong to the caller (prefixes of whole segments).
 const PERSONAL: [&str; 5] = [

@@ -16,15 +16,15 @@ use crate::services::Services;
     path = "/api/notifications/",
     operation_id = "notifications_list",
     tag = "notifications",
-    params(crate::http::openapi::PageParams, crate::http::openapi::NotificationFilterParams),
+    params(crate::http::openapi::schemas::PageParams, crate::http::openapi::schemas::NotificationFilterParams),
     responses(
         (status = 200, description = "Newest first", body = Page<NotificationJson>,
          links(
             ("MarkRead" = (operation_id = "notifications_mark_read", parameters(("id" = "$response.body#/results/0/id"))))
          )),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -66,8 +66,8 @@ pub async fn list(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Notification (event) id")),
     responses(
         (status = 204, description = "Marked read"),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -88,7 +88,7 @@ pub async fn mark_read(
     tag = "notifications",
     responses(
         (status = 204, description = "All marked read"),
-        (status = 401, response = crate::http::openapi::Unauthorized),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
     ),
     security(("bearer" = []))
 )]

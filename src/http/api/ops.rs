@@ -10,7 +10,7 @@ use crate::services::Services;
     operation_id = "healthz",
     tag = "operations",
     responses(
-        (status = 200, description = "Up (`degraded` when the shared cache is unreachable)", body = crate::http::openapi::Health),
+        (status = 200, description = "Up (`degraded` when the shared cache is unreachable)", body = crate::http::openapi::schemas::Health),
     ),
 )]
 pub async fn healthz(services: web::Data<Services>) -> HttpResponse {

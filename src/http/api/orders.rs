@@ -36,10 +36,10 @@ pub struct StatusBody {
             ("ChangeStatus" = (operation_id = "orders_change_status", parameters(("id" = "$response.body#/id"))))
          )),
         (status = 200, description = "The order placed earlier with this Idempotency-Key", body = OrderJson),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 422, response = crate::http::openapi::Unprocessable),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 422, response = crate::http::openapi::schemas::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -66,12 +66,12 @@ pub async fn place(
     path = "/api/orders/",
     operation_id = "orders_list",
     tag = "orders",
-    params(crate::http::openapi::PageParams, crate::http::openapi::OrderFilterParams),
+    params(crate::http::openapi::schemas::PageParams, crate::http::openapi::schemas::OrderFilterParams),
     responses(
         (status = 200, description = "Newest first: the caller's orders, or every order for admins", body = Page<OrderJson>),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -114,8 +114,8 @@ pub async fn list(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderJson),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -141,13 +141,13 @@ pub async fn detail(
     request_body = StatusBody,
     responses(
         (status = 200, description = "The order", body = OrderJson),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -182,10 +182,10 @@ pub async fn change_status(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Order id")),
     responses(
         (status = 200, description = "Cancelled; the stock is returned", body = OrderJson),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
     ),
     security(("bearer" = []))
 )]

@@ -5,13 +5,13 @@ use utoipa::ToSchema;
 
 use super::catalog::{cached_json, page_links, product_filter};
 use super::{json, page_request, path_id};
-use crate::auth::Admin;
 use crate::domain::catalog::{Product, ProductDraft, StockChange};
 use crate::domain::ids::{CategoryId, ProductId};
 use crate::domain::money::Money;
 use crate::domain::ValidationError;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, ApiJson};
+use crate::http::user_extract::Admin;
 use crate::services::json::{Page, ProductJson};
 use crate::services::Services;
 
@@ -197,11 +197,11 @@ impl StockBody {
     path = "/api/products/",
     operation_id = "products_list",
     tag = "catalog",
-    params(crate::http::openapi::PageParams, crate::http::openapi::ProductFilterParams),
+    params(crate::http::openapi::schemas::PageParams, crate::http::openapi::schemas::ProductFilterParams),
     responses(
         (status = 200, description = "A page of products; `X-Cache` says HIT or MISS", body = Page<ProductJson>),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
 )]
 pub async fn list(
@@ -230,7 +230,7 @@ pub async fn list(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Product id")),
     responses(
         (status = 200, description = "The product", body = ProductJson),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
 )]
 pub async fn detail(
@@ -251,7 +251,7 @@ pub async fn detail(
     path = "/api/products/",
     operation_id = "products_create",
     tag = "catalog",
-    request_body = crate::http::openapi::ProductInput,
+    request_body = crate::http::openapi::schemas::ProductInput,
     responses(
         (status = 201, description = "Created", body = ProductJson,
          links(
@@ -261,12 +261,12 @@ pub async fn detail(
             ("Delete" = (operation_id = "products_delete", parameters(("id" = "$response.body#/id")))),
             ("Stock" = (operation_id = "products_stock", parameters(("id" = "$response.body#/id"))))
          )),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -312,16 +312,16 @@ async fn update(
     operation_id = "products_put",
     tag = "catalog",
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Product id")),
-    request_body = crate::http::openapi::ProductInput,
+    request_body = crate::http::openapi::schemas::ProductInput,
     responses(
         (status = 200, description = "The product", body = ProductJson),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -343,13 +343,13 @@ pub async fn put(
     request_body = ProductBody,
     responses(
         (status = 200, description = "The product", body = ProductJson),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -370,10 +370,10 @@ pub async fn patch(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Product id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
     ),
     security(("bearer" = []))
 )]
@@ -395,13 +395,13 @@ pub async fn delete(
     request_body = StockBody,
     responses(
         (status = 200, description = "The product", body = ProductJson),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]

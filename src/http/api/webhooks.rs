@@ -6,11 +6,11 @@ use utoipa::ToSchema;
 
 use super::catalog::page_links;
 use super::{json, page_request, path_id};
-use crate::auth::Admin;
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::WebhookInput;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, ApiJson};
+use crate::http::user_extract::Admin;
 use crate::services::json::Page;
 use crate::services::webhooks::json::{DeliveryJson, WebhookEventType, WebhookJson};
 use crate::services::Services;
@@ -50,13 +50,13 @@ impl WebhookBody {
 
 #[utoipa::path(
     get, path = "/api/webhooks/", operation_id = "webhooks_list", tag = "webhooks",
-    params(crate::http::openapi::PageParams),
+    params(crate::http::openapi::schemas::PageParams),
     responses(
         (status = 200, description = "Every webhook, oldest first (no secrets)", body = Page<WebhookJson>),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -92,11 +92,11 @@ pub async fn list(
             ("Patch" = (operation_id = "webhooks_patch", parameters(("id" = "$response.body#/id")))),
             ("Delete" = (operation_id = "webhooks_delete", parameters(("id" = "$response.body#/id"))))
          )),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -115,9 +115,9 @@ pub async fn create(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Webhook id")),
     responses(
         (status = 200, description = "The webhook (no secret)", body = WebhookJson),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -136,12 +136,12 @@ pub async fn detail(
     request_body = WebhookBody,
     responses(
         (status = 200, description = "The webhook", body = WebhookJson),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -163,9 +163,9 @@ pub async fn patch(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Webhook id")),
     responses(
         (status = 204, description = "Deleted, with its delivery log"),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -183,9 +183,9 @@ pub async fn delete(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Webhook id")),
     responses(
         (status = 200, description = "The webhook with its new `secret`; the old one no longer signs", body = WebhookJson),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -203,9 +203,9 @@ pub async fn rotate_secret(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Webhook id")),
     responses(
         (status = 200, description = "A `ping` was sent; the attempt as logged (`succeeded` or `failed`)", body = DeliveryJson),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -220,13 +220,13 @@ pub async fn test(
 
 #[utoipa::path(
     get, path = "/api/webhooks/{id}/deliveries/", operation_id = "webhooks_deliveries", tag = "webhooks",
-    params(("id" = u64, Path, minimum = 1, example = 1, description = "Webhook id"), crate::http::openapi::PageParams),
+    params(("id" = u64, Path, minimum = 1, example = 1, description = "Webhook id"), crate::http::openapi::schemas::PageParams),
     responses(
         (status = 200, description = "Delivery attempts, newest first", body = Page<DeliveryJson>),
-        (status = 400, response = crate::http::openapi::BadRequest),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -262,10 +262,10 @@ pub async fn deliveries(
     ),
     responses(
         (status = 200, description = "A `pending` delivery is due at once (answered as it was); a `failed` one is sent again now and the new attempt answered", body = DeliveryJson),
-        (status = 401, response = crate::http::openapi::Unauthorized),
-        (status = 403, response = crate::http::openapi::Forbidden),
-        (status = 404, response = crate::http::openapi::NotFound),
-        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
     ),
     security(("bearer" = []))
 )]

@@ -6,9 +6,9 @@ use actix_web::{HttpMessage, HttpResponse};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::auth::extract::{ACCESS_COOKIE, REFRESH_COOKIE};
 use crate::auth::TokenIssuer;
 use crate::error::AppError;
+use crate::http::user_extract::{ACCESS_COOKIE, REFRESH_COOKIE};
 use crate::services::accounts::TokenPair;
 use crate::services::Services;
 

@@ -5,12 +5,12 @@ use serde::Deserialize;
 
 use super::ctx::Page;
 use super::{html, redirect, safe_next, session, CookiePolicy};
-use crate::auth::extract::REFRESH_COOKIE;
 use crate::auth::CurrentUser;
 use crate::domain::user::{Email, Password, ProfileChange};
 use crate::domain::FieldErrors;
 use crate::error::AppError;
 use crate::http::client_address::client_address;
+use crate::http::user_extract::REFRESH_COOKIE;
 use crate::http::views::account::{self, LoginForm};
 use crate::services::accounts::TokenPair;
 use crate::services::Services;

@@ -1,24 +1,18 @@
-//! Extractors: `CurrentUser` (401 without a valid token), `Admin` (403 for non-admins),
-//! `MaybeUser` (pages that also serve visitors).
+//! Request extractors: `CurrentUser` (401 without a valid token), `Admin` (403 for
+//! non-admins), `MaybeUser` (pages that also serve visitors). They live in http because they
+//! ask the accounts service; the user type itself is auth's.
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use std::future::ready;
 
-use super::AccessClaims;
-use crate::domain::user::User;
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::services::Services;
 
 /// The cookie pages use to carry the access token.
 pub const ACCESS_COOKIE: &str = "os_access";
 pub const REFRESH_COOKIE: &str = "os_refresh";
-
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub user: User,
-    pub claims: AccessClaims,
-}
 
 #[derive(Debug, Clone)]
 pub struct Admin(pub CurrentUser);
