@@ -15,8 +15,23 @@ use super::ids::WebhookId;
 use super::validation::{bounded_text, Collector};
 use super::{FieldErrors, ValidationError};
 
+// The OpenAPI document describes this very type (as `WebhookEventType`), so the document
+// cannot drift from what is accepted and sent.
 /// The kinds of event a webhook can subscribe to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[schema(as = WebhookEventType)]
 pub enum WebhookEvent {
     #[serde(rename = "order.created")]
     OrderCreated,

@@ -7,12 +7,13 @@ use utoipa::ToSchema;
 use super::catalog::page_links;
 use super::{json, page_request, path_id};
 use crate::domain::ids::WebhookId;
+use crate::domain::webhook::WebhookEvent;
 use crate::domain::webhook::WebhookInput;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, ApiJson};
 use crate::http::user_extract::Admin;
 use crate::services::json::Page;
-use crate::services::webhooks::json::{DeliveryJson, WebhookEventType, WebhookJson};
+use crate::services::webhooks::json::{DeliveryJson, WebhookJson};
 use crate::services::Services;
 
 /// A webhook to create (`url` and `events` required) or the fields to change (`PATCH`:
@@ -29,7 +30,7 @@ pub struct WebhookBody {
         example = "https://hooks.example.com/orders"
     )]
     url: Option<String>,
-    #[schema(value_type = Option<Vec<WebhookEventType>>, min_items = 1, example = json!(["order.status"]))]
+    #[schema(value_type = Option<Vec<WebhookEvent>>, min_items = 1, example = json!(["order.status"]))]
     events: Option<Vec<String>>,
     /// Deliveries stop while false (events are kept for when it is active again).
     active: Option<bool>,

@@ -3,26 +3,12 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::domain::webhook::Webhook;
+use crate::domain::webhook::{Webhook, WebhookEvent};
 use crate::domain::webhook_delivery::Delivery;
 
 fn rfc3339(t: &OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-/// The event types a webhook can subscribe to (the OpenAPI document's view of `WebhookEvent`).
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)] // only its schema is used
-pub enum WebhookEventType {
-    #[serde(rename = "order.created")]
-    OrderCreated,
-    #[serde(rename = "order.status")]
-    OrderStatus,
-    #[serde(rename = "product.stock_low")]
-    ProductStockLow,
-    #[serde(rename = "ping")]
-    Ping,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -31,7 +17,7 @@ pub struct WebhookJson {
     pub id: u64,
     #[schema(format = "uri", example = "https://hooks.example.com/orders")]
     pub url: String,
-    #[schema(value_type = Vec<WebhookEventType>, example = json!(["order.created", "order.status"]))]
+    #[schema(value_type = Vec<WebhookEvent>, example = json!(["order.created", "order.status"]))]
     pub events: Vec<&'static str>,
     pub active: bool,
     pub description: String,
@@ -72,7 +58,7 @@ pub struct DeliveryJson {
     #[schema(minimum = 1)]
     pub event_id: Option<u64>,
     #[serde(rename = "type")]
-    #[schema(value_type = WebhookEventType, example = "order.status")]
+    #[schema(value_type = WebhookEvent, example = "order.status")]
     pub kind: &'static str,
     #[schema(minimum = 1)]
     pub attempt: u32,
