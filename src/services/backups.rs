@@ -2,6 +2,7 @@
 //! the CLI's backup of a stopped data dir and restore into an empty one.
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -72,24 +73,12 @@ impl Backups {
         let file_name = BackupFile::name_at(snapshot.taken_at);
         let writer_pause = snapshot.writer_pause;
         let records = snapshot.record_count();
-        let (sender, receiver) = tokio::sync::mpsc::channel(4);
-        actix_web::rt::task::spawn_blocking(move || {
-            let mut out = ChannelWriter(sender.clone());
-            if let Err(e) = snapshot.write_to(&mut out) {
-                if e.kind() != io::ErrorKind::BrokenPipe {
-                    tracing::error!(error = %e, "streaming a backup failed");
-                    let _ = sender.blocking_send(Err(e));
-                }
-            }
-        });
-        let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|chunk| (chunk, receiver))
-        });
+        let body = stream_written(move |out| snapshot.write_to(out));
         Ok(LiveBackup {
             file_name,
             writer_pause,
             records,
-            body: Box::pin(body),
+            body,
         })
     }
 
@@ -143,13 +132,43 @@ impl Backups {
         .await
     }
 
-    /// The path of one listed backup; any other name (`../x`, a file we did not write) is 404.
-    pub fn path_of(&self, name: &str) -> Result<PathBuf, AppError> {
+    /// One listed backup's bytes, read from disk on a blocking thread as the client takes them
+    /// (a backup can be large: it is never held whole in memory). Any other name (`../x`, a
+    /// file we did not write, one deleted meanwhile) is 404.
+    pub async fn file(
+        &self,
+        name: &str,
+    ) -> Result<BoxStream<'static, io::Result<Bytes>>, AppError> {
         let schedule = self.schedule.as_ref().ok_or(AppError::NotFound)?;
-        BackupDir::new(&schedule.dir)
+        let path = BackupDir::new(&schedule.dir)
             .path_of(name)
-            .ok_or(AppError::NotFound)
+            .ok_or(AppError::NotFound)?;
+        let mut file = blocking(move || File::open(path).map_err(|_| AppError::NotFound)).await?;
+        Ok(stream_written(move |out| {
+            io::copy(&mut file, out).map(|_| ())
+        }))
     }
+}
+
+/// Runs `write` on a blocking thread into a channel the response reads from: bytes flow as the
+/// client takes them, and a client that goes away ends the writing (a broken pipe, not logged).
+fn stream_written(
+    write: impl FnOnce(&mut ChannelWriter) -> io::Result<()> + Send + 'static,
+) -> BoxStream<'static, io::Result<Bytes>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut out = ChannelWriter(sender.clone());
+        if let Err(e) = write(&mut out) {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                tracing::error!(error = %e, "streaming a backup failed");
+                let _ = sender.blocking_send(Err(e));
+            }
+        }
+    });
+    Box::pin(futures_util::stream::unfold(
+        receiver,
+        |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) },
+    ))
 }
 
 /// Hands the encoded bytes to the response stream; a client that went away ends the encoding.

@@ -50,10 +50,7 @@ pub async fn download(
     services: web::Data<Services>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let path = services.backups.path_of(&name)?;
-    let bytes = web::block(move || std::fs::read(path))
-        .await?
-        .map_err(|_| AppError::NotFound)?;
+    let body = services.backups.file(&name).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header((
@@ -61,5 +58,5 @@ pub async fn download(
             format!("attachment; filename=\"{name}\""),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(bytes))
+        .streaming(body))
 }
