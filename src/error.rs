@@ -41,6 +41,9 @@ pub enum AppError {
     /// The server holds as many live streams as it can (503).
     #[error("{0}")]
     StreamsFull(String),
+    /// Storage is failing (disk full, I/O error); the cause goes to the log, not the client.
+    #[error("the shop cannot save changes right now; try again in a few seconds")]
+    StorageFailing(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -72,7 +75,9 @@ impl AppError {
             AppError::UnsupportedMediaType => "Unsupported media type",
             AppError::Unprocessable(_) => "Unprocessable content",
             AppError::TooManyRequests { .. } | AppError::TooManyStreams(_) => "Too many requests",
-            AppError::Unavailable | AppError::StreamsFull(_) => "Service unavailable",
+            AppError::Unavailable | AppError::StreamsFull(_) | AppError::StorageFailing(_) => {
+                "Service unavailable"
+            }
             AppError::Internal(_) => "Internal server error",
         }
     }
@@ -142,14 +147,19 @@ impl ResponseError for AppError {
             AppError::TooManyRequests { .. } | AppError::TooManyStreams(_) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            AppError::Unavailable | AppError::StreamsFull(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::StreamsFull(_) | AppError::StorageFailing(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let AppError::Internal(cause) = self {
-            tracing::error!(%cause, "request failed");
+        match self {
+            AppError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            // The storage watch logs the fault and the recovery once; this is one of many.
+            AppError::StorageFailing(cause) => tracing::debug!(%cause, "refused: storage failing"),
+            _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
         response.content_type("application/problem+json");
@@ -164,7 +174,7 @@ impl ResponseError for AppError {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
             // A stream frees its place when it closes; try again a little later.
-            AppError::TooManyStreams(_) | AppError::StreamsFull(_) => {
+            AppError::TooManyStreams(_) | AppError::StreamsFull(_) | AppError::StorageFailing(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             _ => {}

@@ -9,6 +9,7 @@ use super::json::{CategoryJson, PageLinks, ProductJson};
 use super::{blocking, now};
 use crate::cache::Cache;
 pub use crate::cache::CacheHealth;
+pub use crate::store::StorageHealth;
 use crate::domain::catalog::{
     Category, CategoryDraft, CategoryWithCount, PageRequest, Product, ProductDraft, ProductFilter,
     StockChange,
@@ -58,6 +59,11 @@ fn category_conflict(e: StoreError) -> AppError {
 impl Catalog {
     pub fn new(store: Store, cache: Arc<Cache>) -> Catalog {
         Catalog { store, cache }
+    }
+
+    /// Whether the database takes changes (it does not while the disk is full, say).
+    pub fn storage_health(&self) -> StorageHealth {
+        self.store.storage_health()
     }
 
     /// Whether the shared cache (Redis) can be reached; always `Ok` without one.

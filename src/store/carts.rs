@@ -4,7 +4,7 @@ use crate::domain::ids::UserId;
 
 impl Store {
     pub fn cart(&self, user: UserId) -> Result<Cart, StoreError> {
-        match self.inner.trees.carts.get(user.to_key())? {
+        match self.engine()?.trees.carts.get(user.to_key())? {
             Some(raw) => codec::decode(&raw),
             None => Ok(Cart::default()),
         }
@@ -21,7 +21,8 @@ impl Store {
         change: impl Fn(&mut Cart) -> Result<(), E>,
     ) -> Result<Cart, StoreError> {
         let _writing = self.writing();
-        let carts = &self.inner.trees.carts;
+        let engine = self.engine()?;
+        let carts = &engine.trees.carts;
         let key = user.to_key();
         loop {
             let current = carts.get(key)?;

@@ -56,7 +56,8 @@ fn name_key(name: &str) -> Vec<u8> {
 impl Store {
     pub fn create_category(&self, draft: CategoryDraft) -> Result<Category, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let _guard = lock(&self.inner.catalog_write);
         let (category, generation) = (&t.meta, &t.categories, &t.category_names).transaction(
             |(meta, categories, names)| {
@@ -86,7 +87,8 @@ impl Store {
         draft: CategoryDraft,
     ) -> Result<Category, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let _guard = lock(&self.inner.catalog_write);
         let (category, generation) = (&t.meta, &t.categories, &t.category_names).transaction(
             |(meta, categories, names)| {
@@ -118,7 +120,8 @@ impl Store {
 
     pub fn delete_category(&self, id: CategoryId) -> Result<(), StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         // Holding the write lock keeps a product from being added to it meanwhile.
         let _guard = lock(&self.inner.catalog_write);
         if self.inner.catalog.products_in(id) > 0 {
@@ -142,7 +145,7 @@ impl Store {
 
     pub fn category(&self, id: CategoryId) -> Result<CategoryWithCount, StoreError> {
         let raw = self
-            .inner
+            .engine()?
             .trees
             .categories
             .get(id.to_key())?
@@ -157,7 +160,7 @@ impl Store {
     /// All categories in id order (a shop has dozens, not millions).
     pub fn categories(&self) -> Result<Vec<CategoryWithCount>, StoreError> {
         let mut out = Vec::new();
-        for entry in self.inner.trees.categories.iter() {
+        for entry in self.engine()?.trees.categories.iter() {
             let (_, raw) = entry?;
             let category: Category = codec::decode(&raw)?;
             out.push(CategoryWithCount {
@@ -174,7 +177,8 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Product, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let _guard = lock(&self.inner.catalog_write);
         let (product, generation) = (&t.meta, &t.categories, &t.products, &t.catalog_rows)
             .transaction(|(meta, categories, products, rows)| {
@@ -210,7 +214,8 @@ impl Store {
         change: impl Fn(&Product) -> ProductDraft,
     ) -> Result<Product, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let _guard = lock(&self.inner.catalog_write);
         let (product, generation) = (&t.meta, &t.categories, &t.products, &t.catalog_rows)
             .transaction(|(meta, categories, products, rows)| {
@@ -238,7 +243,8 @@ impl Store {
 
     pub fn delete_product(&self, id: ProductId) -> Result<(), StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let _guard = lock(&self.inner.catalog_write);
         let generation =
             (&t.meta, &t.products, &t.catalog_rows).transaction(|(meta, products, rows)| {
@@ -260,7 +266,8 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Product, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let _guard = lock(&self.inner.catalog_write);
         let (product, generation) =
             (&t.meta, &t.products, &t.catalog_rows).transaction(|(meta, products, rows)| {
@@ -280,7 +287,7 @@ impl Store {
 
     pub fn product(&self, id: ProductId) -> Result<Product, StoreError> {
         let raw = self
-            .inner
+            .engine()?
             .trees
             .products
             .get(id.to_key())?
@@ -292,7 +299,7 @@ impl Store {
     pub fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(raw) = self.inner.trees.products.get(id.to_key())? {
+            if let Some(raw) = self.engine()?.trees.products.get(id.to_key())? {
                 out.push(codec::decode(&raw)?);
             }
         }
@@ -328,7 +335,8 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<usize, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let _guard = lock(&self.inner.catalog_write);
         let mut next = codec::read_u64(t.meta.get(b"seq/product")?.as_deref());
         let mut written = 0;

@@ -95,6 +95,12 @@ impl CatalogIndex {
         })
     }
 
+    /// Takes the content of an index loaded afresh (after the database was reopened).
+    pub fn replace_with(&self, fresh: CatalogIndex) {
+        let rows = fresh.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        *self.write() = rows;
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Rows> {
         self.state.read().unwrap_or_else(|p| p.into_inner())
     }

@@ -24,7 +24,8 @@ impl Drop for GroupCommit {
 }
 
 impl GroupCommit {
-    pub fn start(db: sled::Db) -> GroupCommit {
+    /// `on_fault` is poked when a flush fails, so recovery need not wait for its next look.
+    pub fn start(db: sled::Db, on_fault: mpsc::Sender<()>) -> GroupCommit {
         let (requests, inbox) = mpsc::channel::<Waiter>();
         let thread = std::thread::Builder::new()
             .name("orderstream-flush".into())
@@ -34,6 +35,9 @@ impl GroupCommit {
                     let mut batch = vec![first];
                     batch.extend(inbox.try_iter());
                     let outcome = db.flush().map(|_| ()).map_err(|e| e.to_string());
+                    if outcome.is_err() {
+                        let _ = on_fault.send(());
+                    }
                     for waiter in batch {
                         let _ = waiter.send(outcome.clone());
                     }

@@ -16,6 +16,9 @@ pub enum StoreError {
     IdempotencyMismatch,
     #[error("the database is in use by another OrderStream process")]
     Locked,
+    /// Storage is failing (a full disk, an I/O error) and is being reopened.
+    #[error("storage is failing; the database is being reopened")]
+    Unavailable,
     #[error("storage I/O: {0}")]
     Io(String),
     #[error("corrupt record: {0}")]
@@ -70,6 +73,8 @@ impl From<StoreError> for AppError {
             StoreError::IdempotencyMismatch => AppError::Unprocessable(
                 "this Idempotency-Key was already used for a different order".into(),
             ),
+            StoreError::Io(cause) => AppError::StorageFailing(cause),
+            StoreError::Unavailable => AppError::StorageFailing("reopening".into()),
             other => AppError::Internal(other.to_string()),
         }
     }

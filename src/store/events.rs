@@ -57,7 +57,8 @@ impl Store {
         after: EventId,
         limit: usize,
     ) -> Result<Vec<OrderEvent>, StoreError> {
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let from = codec::pair_key(user.get(), after.get().saturating_add(1));
         let to = codec::pair_key(user.get(), u64::MAX);
         let mut out = Vec::new();
@@ -80,7 +81,7 @@ impl Store {
     ) -> Result<Vec<OrderEvent>, StoreError> {
         let from = after.get().saturating_add(1).to_be_bytes();
         let mut out = Vec::new();
-        for entry in self.inner.trees.events.range(from..).take(limit) {
+        for entry in self.engine()?.trees.events.range(from..).take(limit) {
             let (_, raw) = entry?;
             out.push(codec::decode(&raw)?);
         }
@@ -89,12 +90,12 @@ impl Store {
 
     /// One event of the log.
     pub fn event(&self, id: EventId) -> Result<OrderEvent, StoreError> {
-        let raw = self.inner.trees.events.get(id.to_key())?;
+        let raw = self.engine()?.trees.events.get(id.to_key())?;
         codec::decode(&raw.ok_or(StoreError::NotFound)?)
     }
 
     pub fn last_event_id(&self) -> Result<EventId, StoreError> {
-        let last = self.inner.trees.events.last()?;
+        let last = self.engine()?.trees.events.last()?;
         Ok(EventId::new(
             last.and_then(|(k, _)| EventId::from_key(&k))
                 .map(|e| e.get())
@@ -110,7 +111,8 @@ impl Store {
         offset: u64,
         limit: u64,
     ) -> Result<EventPage, StoreError> {
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let from = codec::pair_key(user.get(), 0);
         let to = codec::pair_key(user.get(), u64::MAX);
         let mut count = 0u64;
@@ -135,16 +137,17 @@ impl Store {
     pub fn mark_read(&self, user: UserId, event: EventId) -> Result<(), StoreError> {
         let _writing = self.writing();
         let key = codec::pair_key(user.get(), event.get());
-        if !self.inner.trees.user_events.contains_key(key)? {
+        if !self.engine()?.trees.user_events.contains_key(key)? {
             return Err(StoreError::NotFound);
         }
-        self.inner.trees.read_events.insert(key, &[])?;
+        self.engine()?.trees.read_events.insert(key, &[])?;
         Ok(())
     }
 
     pub fn mark_all_read(&self, user: UserId) -> Result<(), StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let mut batch = sled::Batch::default();
         let from = codec::pair_key(user.get(), 0);
         let to = codec::pair_key(user.get(), u64::MAX);

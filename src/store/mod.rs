@@ -5,6 +5,7 @@ mod catalog;
 mod catalog_index;
 mod codec;
 mod durability;
+mod engine;
 mod error;
 mod events;
 mod folded_names;
@@ -12,15 +13,16 @@ mod format_version;
 mod name_index;
 mod order_queue;
 mod orders;
+mod recovery;
 mod restore;
 mod snapshot;
 mod tokens;
 mod users;
 mod webhooks;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{mpsc, Arc, Mutex, RwLock};
 
 pub use backup_file::{verify_backup, BackupError, BackupInfo, BACKUP_FORMAT};
 pub use catalog::CatalogPage;
@@ -28,6 +30,7 @@ pub use error::{Shortage, StoreError};
 pub use events::EventPage;
 pub use format_version::CURRENT as DATABASE_FORMAT_VERSION;
 pub use order_queue::Publisher;
+pub use recovery::StorageHealth;
 pub use orders::{OrderFilter, OrderPage, OrderRequest, PlacedOrder};
 pub use restore::restore_backup;
 pub use snapshot::Snapshot;
@@ -35,7 +38,7 @@ pub use tokens::{RefreshOutcome, RefreshRecord};
 pub use webhooks::DeliveryPage;
 
 use catalog_index::CatalogIndex;
-use durability::GroupCommit;
+use engine::Engine;
 
 /// Handle to the embedded database. Cheap to clone.
 #[derive(Clone)]
@@ -43,32 +46,16 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
-struct Trees {
-    meta: sled::Tree,
-    users: sled::Tree,
-    emails: sled::Tree,
-    refresh: sled::Tree,
-    families: sled::Tree,
-    revoked_access: sled::Tree,
-    categories: sled::Tree,
-    category_names: sled::Tree,
-    products: sled::Tree,
-    catalog_rows: sled::Tree,
-    carts: sled::Tree,
-    orders: sled::Tree,
-    user_orders: sled::Tree,
-    events: sled::Tree,
-    user_events: sled::Tree,
-    read_events: sled::Tree,
-    idempotency: sled::Tree,
-    webhooks: sled::Tree,
-    webhook_state: sled::Tree,
-    webhook_deliveries: sled::Tree,
-}
-
 struct Inner {
-    db: sled::Db,
-    trees: Trees,
+    dir: PathBuf,
+    cache_mb: u64,
+    /// Read at open: it never changes, and caches need it while storage is failing too.
+    database_id: String,
+    /// `None` while storage is failing and the database is being reopened (see `recovery`).
+    engine: RwLock<Option<Arc<Engine>>>,
+    health: Mutex<recovery::Health>,
+    /// Wakes the recovery thread; dropping it (with the store) ends that thread.
+    faults: mpsc::Sender<()>,
     catalog: CatalogIndex,
     /// Mirrors the durable catalog generation; cache keys carry it.
     catalog_generation: AtomicU64,
@@ -76,7 +63,6 @@ struct Inner {
     catalog_write: Mutex<()>,
     /// Serializes event-producing commits with their hand-off, so publish order = id order.
     event_log: Mutex<()>,
-    group_commit: GroupCommit,
     /// Orders waiting to be placed by the next batch (see `order_queue`).
     order_queue: Mutex<order_queue::OrderQueue>,
     /// Every write holds it shared (`writing()`), a backup exclusively (see `snapshot`).
@@ -97,74 +83,45 @@ impl Store {
     /// MiB (it fills with use and stays: part of the memory to plan for). A database held by a
     /// running server is reported as `StoreError::Locked`.
     pub fn open_with_cache(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(cache_mb.max(1) * 1024 * 1024)
-            .flush_every_ms(Some(1000))
-            .open()
-            .map_err(StoreError::from_open)?;
-        let tree = |name: &str| db.open_tree(name).map_err(StoreError::from);
-        let trees = Trees {
-            meta: tree("meta")?,
-            users: tree("users")?,
-            emails: tree("emails")?,
-            refresh: tree("refresh_tokens")?,
-            families: tree("token_families")?,
-            revoked_access: tree("revoked_access")?,
-            categories: tree("categories")?,
-            category_names: tree("category_names")?,
-            products: tree("products")?,
-            catalog_rows: tree("catalog_rows")?,
-            carts: tree("carts")?,
-            orders: tree("orders")?,
-            user_orders: tree("user_orders")?,
-            events: tree("events")?,
-            user_events: tree("user_events")?,
-            read_events: tree("read_events")?,
-            idempotency: tree("idempotency")?,
-            webhooks: tree("webhooks")?,
-            webhook_state: tree("webhook_state")?,
-            webhook_deliveries: tree("webhook_deliveries")?,
-        };
-        format_version::check_and_record(&trees.meta)?;
-        if trees.meta.get(META_DATABASE_ID)?.is_none() {
-            let id: u128 = rand::random();
-            trees
-                .meta
-                .compare_and_swap(
-                    META_DATABASE_ID,
-                    None as Option<&[u8]>,
-                    Some(&id.to_be_bytes()[..]),
-                )?
-                .ok();
-        }
-        let generation = codec::read_u64(trees.meta.get(META_CATALOG_GENERATION)?.as_deref());
-        let catalog = CatalogIndex::load(&trees.catalog_rows)?;
-        let group_commit = GroupCommit::start(db.clone());
-        Ok(Store {
-            inner: Arc::new(Inner {
-                db,
-                trees,
-                catalog,
-                catalog_generation: AtomicU64::new(generation),
-                catalog_write: Mutex::new(()),
-                event_log: Mutex::new(()),
-                group_commit,
-                order_queue: Mutex::default(),
-                snapshot_gate: RwLock::new(()),
-            }),
-        })
+        let (faults, fault_inbox) = mpsc::channel();
+        let engine = Engine::open(dir, cache_mb, faults.clone())?;
+        let generation =
+            codec::read_u64(engine.trees.meta.get(META_CATALOG_GENERATION)?.as_deref());
+        let catalog = CatalogIndex::load(&engine.trees.catalog_rows)?;
+        let raw_id = engine.trees.meta.get(META_DATABASE_ID)?.unwrap_or_default();
+        let database_id = raw_id.iter().map(|b| format!("{b:02x}")).collect();
+        let inner = Arc::new(Inner {
+            dir: dir.to_path_buf(),
+            database_id,
+            cache_mb,
+            engine: RwLock::new(Some(Arc::new(engine))),
+            health: Mutex::default(),
+            faults,
+            catalog,
+            catalog_generation: AtomicU64::new(generation),
+            catalog_write: Mutex::new(()),
+            event_log: Mutex::new(()),
+            order_queue: Mutex::default(),
+            snapshot_gate: RwLock::new(()),
+        });
+        recovery::watch(Arc::downgrade(&inner), fault_inbox);
+        Ok(Store { inner })
+    }
+
+    /// The open database, or `Unavailable` while storage is failing.
+    fn engine(&self) -> Result<Arc<Engine>, StoreError> {
+        self.inner.engine()
     }
 
     /// Waits until everything written so far is on disk. Concurrent callers share one flush.
     pub async fn durable(&self) -> Result<(), StoreError> {
-        self.inner.group_commit.wait().await
+        let engine = self.engine()?;
+        engine.group_commit.wait().await
     }
 
     /// Flushes synchronously (shutdown, CLI commands).
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.inner.db.flush()?;
+        self.engine()?.db.flush()?;
         Ok(())
     }
 
@@ -175,9 +132,7 @@ impl Store {
 
     /// Random id of this database, so caches shared between databases never mix entries.
     pub fn database_id(&self) -> String {
-        let raw = self.inner.trees.meta.get(META_DATABASE_ID).ok().flatten();
-        raw.map(|v| v.iter().map(|b| format!("{b:02x}")).collect())
-            .unwrap_or_default()
+        self.inner.database_id.clone()
     }
 
     fn publish_generation(&self, generation: u64) {

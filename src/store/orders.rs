@@ -224,7 +224,8 @@ impl Store {
         &self,
         requests: &[&OrderRequest],
     ) -> Result<BatchOutcome, StoreError> {
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let trees = (
             &t.meta,
             &t.products,
@@ -285,7 +286,8 @@ impl Store {
         publish: impl FnOnce(&OrderEvent),
     ) -> Result<(Order, OrderEvent), StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let _catalog = lock(&self.inner.catalog_write);
         let _log = lock(&self.inner.event_log);
         let trees = (
@@ -351,7 +353,7 @@ impl Store {
 
     pub fn order(&self, id: OrderId) -> Result<Order, StoreError> {
         let raw = self
-            .inner
+            .engine()?
             .trees
             .orders
             .get(id.to_key())?
@@ -366,7 +368,8 @@ impl Store {
         offset: u64,
         limit: u64,
     ) -> Result<OrderPage, StoreError> {
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let ids: Box<dyn Iterator<Item = Result<OrderId, StoreError>>> = match filter.user {
             Some(user) => {
                 let range = codec::pair_key(user.get(), 0)..=codec::pair_key(user.get(), u64::MAX);
@@ -408,7 +411,7 @@ impl Store {
             status: OrderStatus,
         }
         let mut counts = [0u64; 4];
-        for entry in self.inner.trees.orders.iter() {
+        for entry in self.engine()?.trees.orders.iter() {
             let (_, raw) = entry?;
             let order: StatusOnly = codec::decode(&raw)?;
             if let Some(slot) = OrderStatus::ALL.iter().position(|s| *s == order.status) {
@@ -421,12 +424,12 @@ impl Store {
     /// Forgets idempotency keys older than their 24 hours.
     pub fn prune_idempotency_keys(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
         let mut removed = 0;
-        for entry in self.inner.trees.idempotency.iter() {
+        for entry in self.engine()?.trees.idempotency.iter() {
             let (key, raw) = entry?;
             let record: IdempotencyRecord = codec::decode(&raw)?;
             if now.unix_timestamp() - record.created_at >= IDEMPOTENCY_TTL_SECONDS {
                 let _writing = self.writing();
-                self.inner.trees.idempotency.remove(key)?;
+                self.engine()?.trees.idempotency.remove(key)?;
                 removed += 1;
             }
         }

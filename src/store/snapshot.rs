@@ -45,15 +45,16 @@ impl Store {
             .write()
             .unwrap_or_else(|p| p.into_inner());
         let paused = Instant::now();
+        let engine = self.engine()?;
         let mut trees = Vec::new();
-        for name in self.inner.db.tree_names() {
-            let tree = self.inner.db.open_tree(&name)?;
+        for name in engine.db.tree_names() {
+            let tree = engine.db.open_tree(&name)?;
             let entries = tree.iter().collect::<Result<Vec<_>, _>>()?;
             trees.push((name, entries));
         }
         let writer_pause = paused.elapsed();
         drop(_no_writes);
-        let database_format = match self.inner.trees.meta.get(format_version::KEY)? {
+        let database_format = match engine.trees.meta.get(format_version::KEY)? {
             Some(raw) => format_version::decode(&raw)?,
             None => format_version::CURRENT,
         };

@@ -43,7 +43,8 @@ impl Store {
         expires_at: i64,
     ) -> Result<RefreshRecord, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let record =
             (&t.meta, &t.refresh, &t.families).transaction(|(meta, refresh, families)| {
                 let family = FamilyId::new(next_id(meta, "token_family")?);
@@ -76,7 +77,8 @@ impl Store {
         new_expires_at: i64,
     ) -> Result<RefreshOutcome, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let outcome = (&t.refresh, &t.families).transaction(|(refresh, families)| {
             let Some(raw) = refresh.get(old_hash)? else {
                 return Ok(RefreshOutcome::Invalid);
@@ -111,7 +113,8 @@ impl Store {
     /// Whether `hash` is a refresh token that would rotate now: unspent, unexpired, and in a
     /// family that was not revoked.
     pub fn refresh_token_alive(&self, hash: &[u8], now: i64) -> Result<bool, StoreError> {
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let Some(raw) = t.refresh.get(hash)? else {
             return Ok(false);
         };
@@ -129,7 +132,8 @@ impl Store {
     /// Revokes the family of a refresh token (logout). Unknown tokens are ignored.
     pub fn revoke_refresh_family(&self, hash: &[u8]) -> Result<Option<UserId>, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let Some(raw) = t.refresh.get(hash)? else {
             return Ok(None);
         };
@@ -147,7 +151,7 @@ impl Store {
     /// Remembers a revoked access token id until it would have expired anyway.
     pub fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
         let _writing = self.writing();
-        self.inner
+        self.engine()?
             .trees
             .revoked_access
             .insert(jti.as_bytes(), &expires_at.to_be_bytes())?;
@@ -156,7 +160,7 @@ impl Store {
 
     pub fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
         Ok(self
-            .inner
+            .engine()?
             .trees
             .revoked_access
             .contains_key(jti.as_bytes())?)
@@ -164,7 +168,8 @@ impl Store {
 
     /// Drops records that can no longer matter (expired refresh tokens and revocations).
     pub fn prune_expired_tokens(&self, now: i64) -> Result<usize, StoreError> {
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let mut removed = 0;
         for entry in t.revoked_access.iter() {
             let (key, value) = entry?;

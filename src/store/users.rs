@@ -12,7 +12,8 @@ impl Store {
         draft: impl FnOnce(UserId) -> User + Clone,
     ) -> Result<User, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let user = (&t.meta, &t.users, &t.emails).transaction(|(meta, users, emails)| {
             let id = UserId::new(next_id(meta, "user")?);
             let user = (draft.clone())(id);
@@ -30,7 +31,7 @@ impl Store {
 
     pub fn user(&self, id: UserId) -> Result<User, StoreError> {
         let raw = self
-            .inner
+            .engine()?
             .trees
             .users
             .get(id.to_key())?
@@ -40,7 +41,7 @@ impl Store {
 
     pub fn user_by_email(&self, email: &Email) -> Result<User, StoreError> {
         let raw = self
-            .inner
+            .engine()?
             .trees
             .emails
             .get(email.as_str())?
@@ -52,7 +53,8 @@ impl Store {
     /// Read-modify-write of one user, atomically.
     pub fn update_user(&self, id: UserId, change: impl Fn(&mut User)) -> Result<User, StoreError> {
         let _writing = self.writing();
-        let users = &self.inner.trees.users;
+        let engine = self.engine()?;
+        let users = &engine.trees.users;
         let user = users.transaction(|users| {
             let raw = users
                 .get(id.to_key())?
@@ -67,7 +69,7 @@ impl Store {
 
     pub fn admin_count(&self) -> Result<usize, StoreError> {
         let mut admins = 0;
-        for entry in self.inner.trees.users.iter() {
+        for entry in self.engine()?.trees.users.iter() {
             let (_, raw) = entry?;
             let user: User = codec::decode(&raw)?;
             admins += user.is_admin as usize;

@@ -26,7 +26,8 @@ impl Store {
         created_at: OffsetDateTime,
     ) -> Result<Webhook, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let start = DispatchState::starting_after(self.last_event_id()?);
         let hook =
             (&t.meta, &t.webhooks, &t.webhook_state).transaction(|(meta, hooks, state)| {
@@ -50,14 +51,14 @@ impl Store {
     /// Every webhook, oldest first (a shop has a handful).
     pub fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         let mut out = Vec::new();
-        for entry in self.inner.trees.webhooks.iter() {
+        for entry in self.engine()?.trees.webhooks.iter() {
             out.push(codec::decode(&entry?.1)?);
         }
         Ok(out)
     }
 
     pub fn webhook(&self, id: WebhookId) -> Result<Webhook, StoreError> {
-        let raw = self.inner.trees.webhooks.get(id.to_key())?;
+        let raw = self.engine()?.trees.webhooks.get(id.to_key())?;
         codec::decode(&raw.ok_or(StoreError::NotFound)?)
     }
 
@@ -68,7 +69,8 @@ impl Store {
         change: impl Fn(&mut Webhook),
     ) -> Result<Webhook, StoreError> {
         let _writing = self.writing();
-        let hooks = &self.inner.trees.webhooks;
+        let engine = self.engine()?;
+        let hooks = &engine.trees.webhooks;
         let hook = hooks.transaction(|hooks| {
             let raw = hooks
                 .get(id.to_key())?
@@ -84,7 +86,8 @@ impl Store {
     /// Removes the webhook and its cursor at once, then its delivery log.
     pub fn delete_webhook(&self, id: WebhookId) -> Result<(), StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         (&t.webhooks, &t.webhook_state).transaction(|(hooks, state)| {
             hooks
                 .remove(&id.to_key())?
@@ -105,7 +108,7 @@ impl Store {
     }
 
     pub fn dispatch_state(&self, id: WebhookId) -> Result<DispatchState, StoreError> {
-        let raw = self.inner.trees.webhook_state.get(id.to_key())?;
+        let raw = self.engine()?.trees.webhook_state.get(id.to_key())?;
         codec::decode(&raw.ok_or(StoreError::NotFound)?)
     }
 
@@ -117,7 +120,8 @@ impl Store {
         next_state: Option<DispatchState>,
     ) -> Result<Delivery, StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         let key = delivery.webhook_id.to_key();
         let stored = (
             &t.meta,
@@ -144,7 +148,8 @@ impl Store {
     /// Overwrites the cursor (an admin's "retry now" brings the next attempt forward).
     pub fn set_dispatch_state(&self, id: WebhookId, next: DispatchState) -> Result<(), StoreError> {
         let _writing = self.writing();
-        let t = &self.inner.trees;
+        let engine = self.engine()?;
+        let t = &engine.trees;
         (&t.webhooks, &t.webhook_state).transaction(|(hooks, state)| {
             if hooks.get(id.to_key())?.is_none() {
                 return Err(Abortable::Abort(StoreError::NotFound));
@@ -157,7 +162,7 @@ impl Store {
 
     pub fn delivery(&self, hook: WebhookId, id: DeliveryId) -> Result<Delivery, StoreError> {
         let key = codec::pair_key(hook.get(), id.get());
-        let raw = self.inner.trees.webhook_deliveries.get(key)?;
+        let raw = self.engine()?.trees.webhook_deliveries.get(key)?;
         codec::decode(&raw.ok_or(StoreError::NotFound)?)
     }
 
@@ -165,7 +170,8 @@ impl Store {
     pub fn prune_deliveries(&self, keep: usize) -> Result<usize, StoreError> {
         let webhooks = self.webhooks()?;
         let _writing = self.writing();
-        let tree = &self.inner.trees.webhook_deliveries;
+        let engine = self.engine()?;
+        let tree = &engine.trees.webhook_deliveries;
         let mut batch = sled::Batch::default();
         let mut removed = 0;
         for hook in webhooks {
@@ -189,7 +195,8 @@ impl Store {
         offset: u64,
         limit: u64,
     ) -> Result<DeliveryPage, StoreError> {
-        let tree = &self.inner.trees.webhook_deliveries;
+        let engine = self.engine()?;
+        let tree = &engine.trees.webhook_deliveries;
         let (from, to) = (
             codec::pair_key(id.get(), 0),
             codec::pair_key(id.get(), u64::MAX),

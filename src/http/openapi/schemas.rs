@@ -45,11 +45,20 @@ pub struct TokenPair {
 
 #[derive(ToSchema)]
 pub struct Health {
-    /// `ok`, or `degraded` when the shared cache is unreachable.
+    /// `ok`, or `degraded` when the shared cache is unreachable (200) or storage is failing
+    /// (503).
     #[schema(example = "ok")]
     status: String,
+    /// `unreachable` when the shared cache cannot be reached.
     #[schema(nullable = false)]
     cache: Option<String>,
+    /// `failing` while the database cannot be written (e.g. a full disk); the server reopens it
+    /// by itself once it can.
+    #[schema(nullable = false)]
+    storage: Option<String>,
+    /// When storage started failing (RFC 3339).
+    #[schema(nullable = false)]
+    storage_failing_since: Option<String>,
 }
 
 /// A category to create (`POST`) or replace (`PUT`).

@@ -1,5 +1,6 @@
 //! Tests: operations — health, restart, security headers, request ids, metrics, the OpenAPI
 //! document and docs page, input limits, running behind a real nginx, and the answer deadline.
+mod disk_full;
 mod headers;
 mod limits;
 mod logs;
