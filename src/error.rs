@@ -174,7 +174,9 @@ impl ResponseError for AppError {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
             // A stream frees its place when it closes; try again a little later.
-            AppError::TooManyStreams(_) | AppError::StreamsFull(_) | AppError::StorageFailing(_) => {
+            AppError::TooManyStreams(_)
+            | AppError::StreamsFull(_)
+            | AppError::StorageFailing(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             _ => {}

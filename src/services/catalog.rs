@@ -9,13 +9,13 @@ use super::json::{CategoryJson, PageLinks, ProductJson};
 use super::{blocking, now};
 use crate::cache::Cache;
 pub use crate::cache::CacheHealth;
-pub use crate::store::StorageHealth;
 use crate::domain::catalog::{
     Category, CategoryDraft, CategoryWithCount, PageRequest, Product, ProductDraft, ProductFilter,
     StockChange,
 };
 use crate::domain::ids::{CategoryId, ProductId};
 use crate::error::AppError;
+pub use crate::store::StorageHealth;
 use crate::store::{CatalogPage, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

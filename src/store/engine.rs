@@ -39,7 +39,11 @@ pub(super) struct Engine {
 
 impl Engine {
     /// Opens (or creates) the database in `dir`; a failed group commit pokes `on_fault`.
-    pub fn open(dir: &Path, cache_mb: u64, on_fault: mpsc::Sender<()>) -> Result<Engine, StoreError> {
+    pub fn open(
+        dir: &Path,
+        cache_mb: u64,
+        on_fault: mpsc::Sender<()>,
+    ) -> Result<Engine, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
         let db = sled::Config::new()
             .path(dir.join("db"))

@@ -93,7 +93,10 @@ impl Inner {
     /// Opens the database afresh and adopts it once a write has reached the disk.
     fn reopen(&self) -> Result<(), StoreError> {
         let engine = Engine::open(&self.dir, self.cache_mb, self.faults.clone())?;
-        let _no_writes = self.snapshot_gate.write().unwrap_or_else(|p| p.into_inner());
+        let _no_writes = self
+            .snapshot_gate
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         // Unflushed catalog writes may be gone: move the generation past anything a cache
         // entry was made under, so no cached page from before the fault is ever served again.
         let durable = codec::read_u64(engine.trees.meta.get(META_CATALOG_GENERATION)?.as_deref());

@@ -23,7 +23,9 @@ pub async fn healthz(services: web::Data<Services>) -> HttpResponse {
         let since = since.format(&Rfc3339).unwrap_or_default();
         return HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "5"))
-            .json(json!({"status": "degraded", "storage": "failing", "storage_failing_since": since}));
+            .json(
+                json!({"status": "degraded", "storage": "failing", "storage_failing_since": since}),
+            );
     }
     match services.catalog.cache_health().await {
         CacheHealth::Ok => HttpResponse::Ok().json(json!({"status": "ok"})),

@@ -69,7 +69,12 @@ struct Shop {
 async fn set_up(api: &Api) -> Shop {
     let admin = api.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let category = api
-        .post(201, "/api/categories/", Some(&admin), Some(json!({"name": "Disk"})))
+        .post(
+            201,
+            "/api/categories/",
+            Some(&admin),
+            Some(json!({"name": "Disk"})),
+        )
         .await;
     let product = api
         .post(
@@ -88,7 +93,8 @@ async fn set_up(api: &Api) -> Shop {
     for n in 0..SHOPPERS {
         let email = format!("full-disk-{n}@example.com");
         let account = json!({"email": email, "password": PASSWORD});
-        api.post(201, "/api/auth/register/", None, Some(account)).await;
+        api.post(201, "/api/auth/register/", None, Some(account))
+            .await;
         shoppers.push(api.login(&email, PASSWORD).await);
     }
     Shop { product, shoppers }
@@ -153,7 +159,10 @@ async fn refusal(response: reqwest::Response) -> u16 {
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["status"], 503);
     let detail = problem["detail"].as_str().unwrap();
-    assert!(!detail.contains("No space"), "no internals in the answer: {detail}");
+    assert!(
+        !detail.contains("No space"),
+        "no internals in the answer: {detail}"
+    );
     status
 }
 
@@ -202,7 +211,12 @@ async fn full_disk() {
 
     let filler = disk.fill();
     let shoppers = shop.shoppers.iter().enumerate().map(|(n, token)| {
-        tokio::spawn(shop_until_refused(api.clone(), shop.product, token.clone(), n))
+        tokio::spawn(shop_until_refused(
+            api.clone(),
+            shop.product,
+            token.clone(),
+            n,
+        ))
     });
     for shopper in futures_util::future::join_all(shoppers).await {
         acked.extend(shopper.expect("a shopper finished"));
@@ -215,7 +229,12 @@ async fn full_disk() {
     assert_eq!(body["storage"], "failing");
     // A read that needs the database is refused the same way while it is reopened.
     let read = api
-        .send(Method::GET, &format!("/api/products/{}/", shop.product), None, None)
+        .send(
+            Method::GET,
+            &format!("/api/products/{}/", shop.product),
+            None,
+            None,
+        )
         .await
         .unwrap();
     if read.status() != 200 {
@@ -265,7 +284,9 @@ async fn full_disk() {
         .flat_map(|o| o["items"].as_array().unwrap())
         .map(|item| item["quantity"].as_u64().unwrap())
         .sum();
-    let product = api.get(&format!("/api/products/{}/", shop.product), None).await;
+    let product = api
+        .get(&format!("/api/products/{}/", shop.product), None)
+        .await;
     assert_eq!(
         product["stock"].as_u64().unwrap(),
         STOCK - sold,
