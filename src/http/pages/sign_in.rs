@@ -44,11 +44,21 @@ pub(super) fn errors_of(e: AppError) -> Result<(StatusCode, FieldErrors), AppErr
         AppError::Validation { errors, .. } => Ok((StatusCode::UNPROCESSABLE_ENTITY, errors)),
         AppError::Unauthorized(m) => Ok((
             status,
-            non_field(format!("{}{}.", m[..1].to_uppercase(), &m[1..])),
+            non_field(as_sentence(&m)),
         )),
         AppError::Conflict(m) => Ok((status, FieldErrors::from([("email".to_owned(), vec![m])]))),
         e @ AppError::TooManyRequests { .. } => Ok((status, non_field(e.to_string()))),
         other => Err(other),
+    }
+}
+
+/// "wrong email or password" → "Wrong email or password.", by characters, not bytes: a
+/// message may start with a multi-byte letter (or be empty).
+fn as_sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
     }
 }
 
@@ -182,4 +192,24 @@ pub async fn logout(
     let mut response = redirect(false, "/");
     session::clear_cookies(&mut response, secure(&req));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_becomes_a_sentence_whatever_its_first_letter() {
+        assert_eq!(as_sentence("wrong password"), "Wrong password.");
+        assert_eq!(as_sentence("échec de connexion"), "Échec de connexion.");
+        assert_eq!(as_sentence("ßig"), "SSig.");
+        assert_eq!(as_sentence("€ off"), "€ off.");
+        assert_eq!(as_sentence(""), "");
+    }
+
+    #[test]
+    fn an_unauthorized_error_with_a_multi_byte_start_does_not_panic() {
+        let (_, errors) = errors_of(AppError::Unauthorized("ünknown token".into())).unwrap();
+        assert_eq!(errors["non_field_errors"], vec!["Ünknown token.".to_owned()]);
+    }
 }
