@@ -163,7 +163,7 @@
       e.preventDefault();
       var name = form.dataset.productName || "";
       if (store.addToCart(id, qty, name)) flash(["Added " + name + " to your cart."]);
-      else flash(["Your cart is full (100 products at most)."]);
+      else flash(["Your cart is full (" + store.maxLines + " products at most)."]);
       setBadge(store.cartCount());
     }, true);
     document.addEventListener("change", function (e) {

@@ -6,8 +6,9 @@
   "use strict";
   var KEY = "orderstream";
   var VERSION = 1;
-  var MAX_LINES = 100;
-  var MAX_QUANTITY = 10000;
+  // The server's cart limits, written on <body> by the page (this script is deferred).
+  var MAX_LINES = Number(document.body.dataset.cartMaxLines);
+  var MAX_QUANTITY = Number(document.body.dataset.cartMaxQuantity);
   var FILTERS = ["search", "category", "min_price", "max_price", "in_stock", "ordering", "page_size"];
 
   function fresh() { return { v: VERSION, cart: [], filters: "", lastEventId: 0 }; }
@@ -83,6 +84,7 @@
     key: KEY,
     version: VERSION,
     maxQuantity: MAX_QUANTITY,
+    maxLines: MAX_LINES,
     /** True when this page found corrupt or outdated data and started over. */
     wasReset: function () { return reset; },
     cart: function () { return copyCart(load().cart); },

@@ -28,8 +28,6 @@ const SVG: &str = "image/svg+xml";
 
 static ASSETS: &[Asset] = &[
     asset!("htmx.min.js", JS),
-    asset!("htmx-ext-sse.js", JS),
-    asset!("htmx-ext-ws.js", JS),
     asset!("storage.js", JS),
     asset!("app.js", JS),
     asset!("app.css", "text/css; charset=utf-8"),

@@ -42,10 +42,7 @@ pub(super) fn errors_of(e: AppError) -> Result<(StatusCode, FieldErrors), AppErr
     let non_field = |m: String| FieldErrors::from([("non_field_errors".to_owned(), vec![m])]);
     match e {
         AppError::Validation { errors, .. } => Ok((StatusCode::UNPROCESSABLE_ENTITY, errors)),
-        AppError::Unauthorized(m) => Ok((
-            status,
-            non_field(as_sentence(&m)),
-        )),
+        AppError::Unauthorized(m) => Ok((status, non_field(as_sentence(&m)))),
         AppError::Conflict(m) => Ok((status, FieldErrors::from([("email".to_owned(), vec![m])]))),
         e @ AppError::TooManyRequests { .. } => Ok((status, non_field(e.to_string()))),
         other => Err(other),
@@ -210,6 +207,9 @@ mod tests {
     #[test]
     fn an_unauthorized_error_with_a_multi_byte_start_does_not_panic() {
         let (_, errors) = errors_of(AppError::Unauthorized("ünknown token".into())).unwrap();
-        assert_eq!(errors["non_field_errors"], vec!["Ünknown token.".to_owned()]);
+        assert_eq!(
+            errors["non_field_errors"],
+            vec!["Ünknown token.".to_owned()]
+        );
     }
 }

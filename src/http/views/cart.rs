@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::components::{csrf, field_error, form_errors, money};
 use super::{layout, Ctx, Errors};
+use crate::domain::cart::MAX_LINE_QUANTITY;
 use crate::domain::ids::ProductId;
 use crate::services::cart::CartView;
 
@@ -102,7 +103,7 @@ fn quantity_form(ctx: &Ctx, product: ProductId, quantity: u32, errors: &Errors) 
             hx-post={"/cart/items/" (product)} hx-target="#cart" hx-swap="outerHTML" {
             (csrf(ctx))
             label.sr-only for=(id) { "Quantity" }
-            input.qty id=(id) type="number" name="quantity" value=(quantity) min="1" max="10000" required
+            input.qty id=(id) type="number" name="quantity" value=(quantity) min="1" max=(MAX_LINE_QUANTITY) required
                 aria-invalid=[errors.get(&error_key).map(|_| "true")]
                 aria-describedby=[errors.get(&error_key).map(|_| format!("{id}-error"))];
             button.button.small.secondary type="submit" { "Update" }

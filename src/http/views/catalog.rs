@@ -4,6 +4,7 @@ use maud::{html, Markup};
 
 use super::components::{csrf, field_error, money, pagination};
 use super::{layout, Ctx, Errors};
+use crate::domain::cart::MAX_LINE_QUANTITY;
 use crate::domain::catalog::CategoryWithCount;
 use crate::domain::catalog::Product;
 
@@ -168,7 +169,7 @@ fn add_to_cart(ctx: &Ctx, product: &Product, with_quantity: bool) -> Markup {
             input type="hidden" name="next" value=(ctx.path);
             @if with_quantity {
                 label for=(qty_id) { "Quantity" }
-                input.qty id=(qty_id) type="number" name="quantity" value="1" min="1" max="10000" required;
+                input.qty id=(qty_id) type="number" name="quantity" value="1" min="1" max=(MAX_LINE_QUANTITY) required;
             } @else {
                 input type="hidden" name="quantity" value="1";
             }

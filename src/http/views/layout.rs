@@ -2,6 +2,7 @@
 use maud::{html, Markup, DOCTYPE};
 
 use super::{icons, Ctx};
+use crate::domain::cart::{MAX_CART_LINES, MAX_LINE_QUANTITY};
 use crate::http::assets;
 
 /// htmx settings: no injected inline styles (strict CSP), no eval, no history snapshots in
@@ -27,7 +28,10 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
             body hx-headers=(headers)
                 data-live=[ctx.user.as_ref().map(|_| "on")]
                 data-guest=[ctx.user.is_none().then_some("on")]
-                data-last-event-id=(ctx.last_event_id) {
+                data-last-event-id=(ctx.last_event_id)
+                // The cart's limits reach the scripts from the one place that sets them.
+                data-cart-max-lines=(MAX_CART_LINES)
+                data-cart-max-quantity=(MAX_LINE_QUANTITY) {
                 a.skip-link href="#main" { "Skip to content" }
                 (nav(ctx))
                 div #flash .flash-area role="status" aria-live="polite" {

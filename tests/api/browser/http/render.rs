@@ -176,8 +176,6 @@ async fn assets_are_embedded_with_their_types_and_a_long_cache() {
         ("/assets/htmx.min.js", "text/javascript"),
         ("/assets/app.js", "text/javascript"),
         ("/assets/app.css", "text/css"),
-        ("/assets/htmx-ext-sse.js", "text/javascript"),
-        ("/assets/htmx-ext-ws.js", "text/javascript"),
         ("/assets/icons/shipped.svg", "image/svg+xml"),
     ] {
         let response = app.get(path, None).await;
@@ -207,4 +205,23 @@ async fn assets_are_embedded_with_their_types_and_a_long_cache() {
     assert!(htmx.contains("version:\"2.0."), "htmx 2.x is vendored");
     assert_eq!(app.get("/assets/nothing.js", None).await.status(), 404);
     assert_eq!(app.get("/assets/../Cargo.toml", None).await.status(), 404);
+}
+
+#[tokio::test]
+async fn pages_hand_the_cart_limits_to_the_scripts_from_the_domain() {
+    use orderstream::domain::cart::{MAX_CART_LINES, MAX_LINE_QUANTITY};
+    let app = TestApp::spawn().await;
+    let page = app.get("/", None).await.text().await.unwrap();
+    assert!(page.contains(&format!(r#"data-cart-max-lines="{MAX_CART_LINES}""#)));
+    assert!(page.contains(&format!(r#"data-cart-max-quantity="{MAX_LINE_QUANTITY}""#)));
+    let script = app
+        .get("/assets/storage.js", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !script.contains("10000"),
+        "no copy of the limit in the script"
+    );
 }
