@@ -47,15 +47,6 @@ fn to_bytes<T: Serialize>(value: &T) -> Bytes {
     Bytes::from(serde_json::to_vec(value).expect("JSON shapes serialize"))
 }
 
-fn category_conflict(e: StoreError) -> AppError {
-    match e {
-        StoreError::Conflict(m) if m == "unknown category" => {
-            AppError::field("category_id", "no such category")
-        }
-        other => other.into(),
-    }
-}
-
 impl Catalog {
     pub fn new(store: Store, cache: Arc<Cache>) -> Catalog {
         Catalog { store, cache }
@@ -243,7 +234,7 @@ impl Catalog {
         blocking(move || {
             store
                 .create_product(draft, now())
-                .map_err(category_conflict)
+                .map_err(AppError::from)
         })
         .await
     }
@@ -258,7 +249,7 @@ impl Catalog {
         blocking(move || {
             store
                 .update_product(id, now(), change)
-                .map_err(category_conflict)
+                .map_err(AppError::from)
         })
         .await
     }

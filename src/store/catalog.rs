@@ -183,9 +183,7 @@ impl Store {
         let (product, generation) = (&t.meta, &t.categories, &t.products, &t.catalog_rows)
             .transaction(|(meta, categories, products, rows)| {
                 if categories.get(draft.category_id.to_key())?.is_none() {
-                    return Err(Abortable::Abort(StoreError::Conflict(
-                        "unknown category".into(),
-                    )));
+                    return Err(Abortable::Abort(StoreError::UnknownCategory));
                 }
                 let id = ProductId::new(next_id(meta, "product")?);
                 let product = Product {
@@ -223,9 +221,7 @@ impl Store {
                     get_product(products, id)?.ok_or(Abortable::Abort(StoreError::NotFound))?;
                 let draft = change(&product);
                 if categories.get(draft.category_id.to_key())?.is_none() {
-                    return Err(Abortable::Abort(StoreError::Conflict(
-                        "unknown category".into(),
-                    )));
+                    return Err(Abortable::Abort(StoreError::UnknownCategory));
                 }
                 product.name = draft.name;
                 product.description = draft.description;

@@ -8,6 +8,9 @@ pub enum StoreError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A product names a category that does not exist.
+    #[error("unknown category")]
+    UnknownCategory,
     #[error("not enough stock")]
     InsufficientStock(Vec<Shortage>),
     #[error("the cart is empty")]
@@ -68,6 +71,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::UnknownCategory => AppError::field("category_id", "no such category"),
             StoreError::InsufficientStock(s) => AppError::OutOfStock(s),
             StoreError::EmptyCart => AppError::BadRequest("the cart is empty".into()),
             StoreError::IdempotencyMismatch => AppError::Unprocessable(
