@@ -231,12 +231,7 @@ impl Catalog {
 
     pub async fn create_product(&self, draft: ProductDraft) -> Result<Product, AppError> {
         let store = self.store.clone();
-        blocking(move || {
-            store
-                .create_product(draft, now())
-                .map_err(AppError::from)
-        })
-        .await
+        blocking(move || store.create_product(draft, now()).map_err(AppError::from)).await
     }
 
     /// `change` makes the new product from the stored one, inside the write's transaction.

@@ -6,6 +6,7 @@ use super::{blocking, now};
 use crate::actors::messages::{ChangeStatus, Publish};
 use crate::actors::order::ActorFor;
 use crate::actors::{Hub, OrderRegistry};
+use crate::domain::event::OrderEvent;
 use crate::domain::ids::{OrderId, UserId};
 use crate::domain::order::{Order, OrderStatus};
 use crate::domain::user::User;
@@ -58,21 +59,9 @@ impl Orders {
             idempotency: idempotency_key,
             now: now(),
         };
-        let queued = self.store.queue_order(
-            request,
-            Box::new(move |event| hub.do_send(Publish(Arc::new(event.clone())))),
-        );
-        if queued.start_drainer {
-            // Not awaited: under load the drainer goes on placing others' orders after ours.
-            let store = self.store.clone();
-            actix_web::rt::task::spawn_blocking(move || store.drain_order_queue());
-        }
-        let placed = queued
-            .answer
-            .await
-            .map_err(|_| AppError::internal("the order batch ended without an answer"))??;
-        self.store.durable().await?;
-        Ok(placed)
+        let publish =
+            Box::new(move |event: &OrderEvent| hub.do_send(Publish(Arc::new(event.clone()))));
+        Ok(self.store.place_order(request, publish).await?)
     }
 
     /// The order, if `viewer` may see it (its owner or an admin); otherwise 404.

@@ -30,15 +30,36 @@ pub(super) struct OrderQueue {
 }
 
 /// A queued order: its answer, and whether the caller must start the drainer.
-pub struct Queued {
+pub(super) struct Queued {
     pub answer: oneshot::Receiver<Result<PlacedOrder, StoreError>>,
     pub start_drainer: bool,
 }
 
 impl Store {
+    /// Places an order (with whatever others are queued at that moment) and answers once it is
+    /// placed and on disk, or refused. `publish` hands its event to the live hub in id order.
+    pub async fn place_order(
+        &self,
+        request: OrderRequest,
+        publish: Publisher,
+    ) -> Result<PlacedOrder, StoreError> {
+        let queued = self.queue_order(request, publish);
+        if queued.start_drainer {
+            // Not awaited: under load the drainer goes on placing others' orders after ours.
+            let store = self.clone();
+            tokio::task::spawn_blocking(move || store.drain_order_queue());
+        }
+        let placed = queued
+            .answer
+            .await
+            .map_err(|_| StoreError::Io("the order batch ended without an answer".into()))??;
+        self.durable().await?;
+        Ok(placed)
+    }
+
     /// Queues an order. When `start_drainer` is set, the caller must run `drain_order_queue`
     /// (on a thread that may block); the answer arrives once the order is placed or refused.
-    pub fn queue_order(&self, request: OrderRequest, publish: Publisher) -> Queued {
+    pub(super) fn queue_order(&self, request: OrderRequest, publish: Publisher) -> Queued {
         let (reply, answer) = oneshot::channel();
         let mut queue = lock(&self.inner.order_queue);
         queue.waiting.push(QueuedOrder {
@@ -55,7 +76,7 @@ impl Store {
     }
 
     /// Places queued orders, batch after batch, until the queue is empty.
-    pub fn drain_order_queue(&self) {
+    pub(super) fn drain_order_queue(&self) {
         /// Should a batch ever panic, the next order must start a new drainer, not wait forever.
         struct Unwinding<'a>(&'a Store);
         impl Drop for Unwinding<'_> {
