@@ -424,12 +424,21 @@ fn spawn_housekeeping(services: Services) {
         loop {
             every.tick().await;
             let services = services.clone();
-            let _ = web::block(move || {
-                let _ = services.accounts.prune();
-                let _ = services.orders.prune();
-                let _ = services.webhooks.prune();
+            let pruned = web::block(move || {
+                [
+                    ("expired tokens", services.accounts.prune()),
+                    ("idempotency keys", services.orders.prune()),
+                    ("webhook deliveries", services.webhooks.prune()),
+                ]
             })
             .await;
+            // A failed prune only leaves garbage for the next hour, but it must be seen.
+            for (what, outcome) in pruned.into_iter().flatten() {
+                match outcome {
+                    Ok(removed) => tracing::debug!(what, removed, "housekeeping"),
+                    Err(error) => tracing::warn!(what, %error, "housekeeping failed"),
+                }
+            }
         }
     });
 }
