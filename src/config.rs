@@ -95,6 +95,17 @@ pub struct Settings {
     pub webhook_timeout_seconds: u64,
     /// Webhook requests in flight at once, over all webhooks.
     pub webhook_max_in_flight: usize,
+    /// A `product.stock_low` event is written when a product's stock falls to this or below.
+    pub stock_low_threshold: u32,
+    /// Order emails go through this server: `smtp://user:pass@host:port` (STARTTLS when the
+    /// server offers it), `smtps://…` (TLS from the start), or `smtp://host:port` without
+    /// login. Unset (or no `mail_from`): no emails, and none pile up.
+    pub smtp_url: Option<Secret>,
+    /// The sender of order emails, e.g. `Shop <orders@shop.example>`.
+    pub mail_from: Option<String>,
+    /// Where shoppers reach this server (`https://shop.example`), for links in emails; unset:
+    /// `http://` + `addr`.
+    pub public_url: Option<String>,
 }
 
 /// How log lines are written to stderr.
@@ -170,6 +181,10 @@ impl Default for Settings {
             webhook_max_attempts: 5,
             webhook_timeout_seconds: 10,
             webhook_max_in_flight: 16,
+            stock_low_threshold: 5,
+            smtp_url: None,
+            mail_from: None,
+            public_url: None,
         }
     }
 }

@@ -24,6 +24,7 @@ use crate::services::{
 use crate::store::{Store, StoreError};
 
 mod limits;
+mod mail;
 mod metrics_listener;
 mod webhooks;
 
@@ -77,6 +78,7 @@ pub struct Context {
 impl Context {
     pub fn open(settings: &Settings) -> Result<Context, StartupError> {
         let store = open_store(&settings.data_dir, settings.db_cache_mb)?;
+        store.set_stock_low_threshold(settings.stock_low_threshold);
         let secret = match &settings.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => load_or_create_secret(&settings.data_dir)?,
@@ -206,6 +208,8 @@ pub struct Application {
     live_stop: Arc<tokio::sync::watch::Sender<bool>>,
     /// The webhook dispatcher's thread; it ends when `live_stop` turns true.
     webhooks: Option<std::thread::JoinHandle<()>>,
+    /// The order-email thread, when mail is set up; it ends with the webhooks'.
+    mail: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Application {
@@ -240,6 +244,7 @@ impl Application {
         }
         let listener = TcpListener::bind(&settings.addr)?;
         let port = listener.local_addr()?.port();
+        let mail_settings = mail::mail_settings(&settings, port)?;
         let (live_stop, shutdown) = tokio::sync::watch::channel(false);
         let live = LiveSettings {
             ws_ping: Duration::from_secs(settings.ws_ping_seconds.max(1)),
@@ -330,6 +335,26 @@ impl Application {
             webhooks::dispatch_settings(&settings),
             live_stop.subscribe(),
         )?;
+        let mail = match mail_settings {
+            Some(mail_settings) => {
+                tracing::info!(settings = ?mail_settings, "order emails are on");
+                let retry = webhooks::dispatch_settings(&settings).retry;
+                Some(crate::services::mail::outbox::start(
+                    context.store.clone(),
+                    crate::services::mail::Mailer::new(mail_settings),
+                    retry,
+                    live_stop.subscribe(),
+                )?)
+            }
+            None => {
+                // Emails switched on later start from that moment: nothing piles up meanwhile.
+                context
+                    .store
+                    .clear_mail_state()
+                    .map_err(StartupError::Store)?;
+                None
+            }
+        };
         tracing::info!(
             "OrderStream serving on http://{}:{}/",
             display_host(&settings.addr),
@@ -342,6 +367,7 @@ impl Application {
             store: context.store,
             live_stop: Arc::new(live_stop),
             webhooks: Some(webhooks),
+            mail,
         })
     }
 
@@ -380,6 +406,10 @@ impl Application {
             // It holds a store handle: wait for it, so the database is closed when we return.
             self.live_stop.send_replace(true);
             let _ = web::block(move || webhooks.join()).await;
+        }
+        if let Some(mail) = self.mail.take() {
+            self.live_stop.send_replace(true);
+            let _ = web::block(move || mail.join()).await;
         }
         self.store
             .flush()

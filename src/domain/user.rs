@@ -85,9 +85,18 @@ pub struct ProfileChange {
     pub name: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    /// Order emails on or off (a yes/no needs no parsing).
+    pub order_emails: Option<bool>,
 }
 
 impl ProfileChange {
+    pub fn with_order_emails(self, order_emails: Option<bool>) -> Self {
+        ProfileChange {
+            order_emails,
+            ..self
+        }
+    }
+
     pub fn parse(
         name: Option<&str>,
         phone: Option<&str>,
@@ -101,6 +110,7 @@ impl ProfileChange {
             name: field("name", name, MAX_NAME_CHARS),
             phone: field("phone", phone, MAX_PHONE_CHARS),
             address: field("address", address, MAX_ADDRESS_CHARS),
+            order_emails: None,
         };
         if let Some(phone) = &change.phone {
             let ok = phone
@@ -134,6 +144,14 @@ pub struct User {
     pub token_version: u32,
     #[serde(with = "time::serde::rfc3339")]
     pub date_joined: OffsetDateTime,
+    /// Emails when an order is placed and changes status; on unless the shopper turned them
+    /// off (users stored before the setting existed read as on).
+    #[serde(default = "on")]
+    pub order_emails: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 impl User {
@@ -146,6 +164,9 @@ impl User {
         }
         if let Some(address) = change.address {
             self.address = address;
+        }
+        if let Some(order_emails) = change.order_emails {
+            self.order_emails = order_emails;
         }
     }
 }

@@ -163,6 +163,8 @@ pub struct WebhookDraft {
     pub events: Vec<WebhookEvent>,
     pub active: bool,
     pub description: String,
+    /// Events may be delivered several at once, out of order; off by default (strict order).
+    pub parallel: bool,
 }
 
 /// The raw fields of a create or update, before parsing.
@@ -172,6 +174,7 @@ pub struct WebhookInput<'a> {
     pub events: Option<&'a [String]>,
     pub active: Option<bool>,
     pub description: Option<&'a str>,
+    pub parallel: Option<bool>,
 }
 
 impl WebhookDraft {
@@ -200,6 +203,10 @@ impl WebhookDraft {
             (None, None) => Ok(String::new()),
         });
         let active = input.active.or(current.map(|c| c.active)).unwrap_or(true);
+        let parallel = input
+            .parallel
+            .or(current.map(|c| c.parallel))
+            .unwrap_or(false);
         errors.finish()?;
         match (url, events, description) {
             (Some(url), Some(events), Some(description)) => Ok(WebhookDraft {
@@ -207,6 +214,7 @@ impl WebhookDraft {
                 events,
                 active,
                 description,
+                parallel,
             }),
             _ => Err(FieldErrors::new()),
         }
@@ -237,6 +245,9 @@ pub struct Webhook {
     pub events: Vec<WebhookEvent>,
     pub active: bool,
     pub description: String,
+    /// Absent in webhooks stored before parallel delivery existed: ordered.
+    #[serde(default)]
+    pub parallel: bool,
     pub secret: WebhookSecret,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -249,6 +260,7 @@ impl Webhook {
             events: self.events.clone(),
             active: self.active,
             description: self.description.clone(),
+            parallel: self.parallel,
         }
     }
 }
@@ -330,6 +342,7 @@ mod tests {
             events: vec![WebhookEvent::OrderStatus],
             active: true,
             description: "d".into(),
+            parallel: false,
         };
         let input = WebhookInput {
             active: Some(false),

@@ -83,6 +83,7 @@ impl Accounts {
                 is_admin: false,
                 token_version: 0,
                 date_joined: joined,
+                order_emails: true,
             })?)
         })
         .await
@@ -309,6 +310,7 @@ impl Accounts {
                     is_admin: true,
                     token_version: 0,
                     date_joined: joined,
+                    order_emails: true,
                 })?)
             }
             Err(e) => Err(e.into()),

@@ -25,6 +25,9 @@ pub struct UserJson {
     pub is_admin: bool,
     #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub date_joined: String,
+    /// Whether the user gets an email when an order is placed and when its status changes
+    /// (sent only when the server has a mail server set up).
+    pub order_emails: bool,
 }
 
 impl From<&User> for UserJson {
@@ -37,6 +40,7 @@ impl From<&User> for UserJson {
             address: u.address.clone(),
             is_admin: u.is_admin,
             date_joined: rfc3339(&u.date_joined),
+            order_emails: u.order_emails,
         }
     }
 }

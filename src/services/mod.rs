@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod json;
 pub mod live_feed;
 pub mod login_failures;
+pub mod mail;
 pub mod notifications;
 pub mod orders;
 pub mod throttle;

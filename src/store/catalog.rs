@@ -5,11 +5,13 @@ use sled::Transactional;
 use time::OffsetDateTime;
 
 use super::catalog_index::Row;
+use super::events::append_stock_low;
 use super::{bump_generation, codec, lock, next_id, Store, StoreError};
 use crate::domain::catalog::{
     Category, CategoryDraft, CategoryWithCount, PageRequest, Product, ProductDraft, ProductFilter,
     StockChange,
 };
+use crate::domain::event::stock_became_low;
 use crate::domain::ids::{CategoryId, ProductId};
 
 #[derive(Debug, Clone)]
@@ -215,10 +217,20 @@ impl Store {
         let engine = self.engine()?;
         let t = &engine.trees;
         let _guard = lock(&self.inner.catalog_write);
-        let (product, generation) = (&t.meta, &t.categories, &t.products, &t.catalog_rows)
-            .transaction(|(meta, categories, products, rows)| {
+        // The stock may become low: an event, so the log's commit order must hold.
+        let _log = lock(&self.inner.event_log);
+        let threshold = self.stock_low_threshold();
+        let (product, generation) = (
+            &t.meta,
+            &t.categories,
+            &t.products,
+            &t.catalog_rows,
+            &t.events,
+        )
+            .transaction(|(meta, categories, products, rows, events)| {
                 let mut product =
                     get_product(products, id)?.ok_or(Abortable::Abort(StoreError::NotFound))?;
+                let before = product.stock;
                 let draft = change(&product);
                 if categories.get(draft.category_id.to_key())?.is_none() {
                     return Err(Abortable::Abort(StoreError::UnknownCategory));
@@ -230,6 +242,10 @@ impl Store {
                 product.category_id = draft.category_id;
                 product.updated_at = now;
                 put_product(products, rows, &product)?;
+                if stock_became_low(before, product.stock, threshold) {
+                    let named = (product.id, product.name.as_str());
+                    append_stock_low(meta, events, named, product.stock, threshold, now)?;
+                }
                 Ok((product, bump_generation(meta)?))
             })?;
         self.inner.catalog.upsert(row_of(&product));
@@ -265,17 +281,25 @@ impl Store {
         let engine = self.engine()?;
         let t = &engine.trees;
         let _guard = lock(&self.inner.catalog_write);
-        let (product, generation) =
-            (&t.meta, &t.products, &t.catalog_rows).transaction(|(meta, products, rows)| {
-                let mut product =
-                    get_product(products, id)?.ok_or(Abortable::Abort(StoreError::NotFound))?;
-                product.stock = change.apply(product.stock).map_err(|refused| {
-                    Abortable::Abort(StoreError::Conflict(refused.to_string()))
-                })?;
-                product.updated_at = now;
-                put_product(products, rows, &product)?;
-                Ok((product, bump_generation(meta)?))
-            })?;
+        // The stock may become low: an event, so the log's commit order must hold.
+        let _log = lock(&self.inner.event_log);
+        let threshold = self.stock_low_threshold();
+        let trees = (&t.meta, &t.products, &t.catalog_rows, &t.events);
+        let (product, generation) = trees.transaction(|(meta, products, rows, events)| {
+            let mut product =
+                get_product(products, id)?.ok_or(Abortable::Abort(StoreError::NotFound))?;
+            let before = product.stock;
+            product.stock = change
+                .apply(product.stock)
+                .map_err(|refused| Abortable::Abort(StoreError::Conflict(refused.to_string())))?;
+            product.updated_at = now;
+            put_product(products, rows, &product)?;
+            if stock_became_low(before, product.stock, threshold) {
+                let named = (product.id, product.name.as_str());
+                append_stock_low(meta, events, named, product.stock, threshold, now)?;
+            }
+            Ok((product, bump_generation(meta)?))
+        })?;
         self.inner.catalog.set_stock(id, product.stock);
         self.publish_generation(generation);
         Ok(product)

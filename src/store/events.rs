@@ -3,8 +3,8 @@
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
 use super::{codec, next_id, Store, StoreError};
-use crate::domain::event::{EventKind, OrderEvent};
-use crate::domain::ids::{EventId, OrderId, UserId};
+use crate::domain::event::{EventKind, LogEntry, OrderEvent, StockLowEvent};
+use crate::domain::ids::{EventId, OrderId, ProductId, UserId};
 use crate::domain::order::OrderStatus;
 use time::OffsetDateTime;
 
@@ -49,7 +49,47 @@ pub(super) fn append_event(
     Ok(event)
 }
 
+/// Appends a `product.stock_low` entry (inside the transaction that lowered the stock).
+pub(super) fn append_stock_low(
+    meta: &TransactionalTree,
+    events: &TransactionalTree,
+    product: (ProductId, &str),
+    stock: u32,
+    threshold: u32,
+    at: OffsetDateTime,
+) -> Result<(), UnabortableTransactionError> {
+    let id = EventId::new(next_id(meta, "event")?);
+    let entry = LogEntry::StockLow(StockLowEvent {
+        id,
+        product_id: product.0,
+        name: product.1.to_owned(),
+        stock,
+        threshold,
+        at,
+    });
+    events.insert(&id.to_key(), codec::encode(&entry))?;
+    Ok(())
+}
+
 impl Store {
+    /// Entries of the whole log (order and stock events) with id above `after`, oldest first,
+    /// at most `limit`: what the webhook and email dispatchers walk.
+    pub fn log_after(&self, after: EventId, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        let from = after.get().saturating_add(1).to_be_bytes();
+        let mut out = Vec::new();
+        for entry in self.engine()?.trees.events.range(from..).take(limit) {
+            let (_, raw) = entry?;
+            out.push(codec::decode(&raw)?);
+        }
+        Ok(out)
+    }
+
+    /// One entry of the log, of either kind.
+    pub fn log_entry(&self, id: EventId) -> Result<LogEntry, StoreError> {
+        let raw = self.engine()?.trees.events.get(id.to_key())?;
+        codec::decode(&raw.ok_or(StoreError::NotFound)?)
+    }
+
     /// Events of `user` with id above `after`, oldest first, at most `limit`.
     pub fn user_events_after(
         &self,
@@ -73,7 +113,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Every user's events with id above `after` (what an admin connection replays).
+    /// Every user's order events with id above `after` (what an admin connection replays);
+    /// stock events are for webhooks only and are passed over.
     pub fn all_events_after(
         &self,
         after: EventId,
@@ -81,17 +122,24 @@ impl Store {
     ) -> Result<Vec<OrderEvent>, StoreError> {
         let from = after.get().saturating_add(1).to_be_bytes();
         let mut out = Vec::new();
-        for entry in self.engine()?.trees.events.range(from..).take(limit) {
+        for entry in self.engine()?.trees.events.range(from..) {
+            if out.len() >= limit {
+                break;
+            }
             let (_, raw) = entry?;
-            out.push(codec::decode(&raw)?);
+            if let LogEntry::Order(event) = codec::decode(&raw)? {
+                out.push(event);
+            }
         }
         Ok(out)
     }
 
-    /// One event of the log.
+    /// One order event of the log (a stock event is `NotFound` here).
     pub fn event(&self, id: EventId) -> Result<OrderEvent, StoreError> {
-        let raw = self.engine()?.trees.events.get(id.to_key())?;
-        codec::decode(&raw.ok_or(StoreError::NotFound)?)
+        match self.log_entry(id)? {
+            LogEntry::Order(event) => Ok(event),
+            LogEntry::StockLow(_) => Err(StoreError::NotFound),
+        }
     }
 
     pub fn last_event_id(&self) -> Result<EventId, StoreError> {

@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod folded_names;
 mod format_version;
+mod mail;
 mod name_index;
 mod order_queue;
 mod orders;
@@ -21,7 +22,7 @@ mod users;
 mod webhooks;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, RwLock};
 
 pub use backup_file::{verify_backup, BackupError, BackupInfo, BACKUP_FORMAT};
@@ -59,6 +60,9 @@ struct Inner {
     catalog: CatalogIndex,
     /// Mirrors the durable catalog generation; cache keys carry it.
     catalog_generation: AtomicU64,
+    /// A stock change that brings a product to this level or below (from above) writes a
+    /// `product.stock_low` event (settings.stock_low_threshold).
+    stock_low_threshold: AtomicU32,
     /// Serializes catalog writes with the index refresh that follows them.
     catalog_write: Mutex<()>,
     /// Serializes event-producing commits with their hand-off, so publish order = id order.
@@ -69,6 +73,9 @@ struct Inner {
     /// EVERY function that writes to sled must take it first, before any other lock.
     snapshot_gate: RwLock<()>,
 }
+
+/// The low-stock level when settings name none (`stock_low_threshold`).
+pub const DEFAULT_STOCK_LOW_THRESHOLD: u32 = 5;
 
 const META_CATALOG_GENERATION: &[u8] = b"catalog_generation";
 const META_DATABASE_ID: &[u8] = b"database_id";
@@ -99,6 +106,7 @@ impl Store {
             faults,
             catalog,
             catalog_generation: AtomicU64::new(generation),
+            stock_low_threshold: AtomicU32::new(DEFAULT_STOCK_LOW_THRESHOLD),
             catalog_write: Mutex::new(()),
             event_log: Mutex::new(()),
             order_queue: Mutex::default(),
@@ -133,6 +141,17 @@ impl Store {
     /// Random id of this database, so caches shared between databases never mix entries.
     pub fn database_id(&self) -> String {
         self.inner.database_id.clone()
+    }
+
+    /// Sets the level at or below which stock counts as low (see `stock_became_low`).
+    pub fn set_stock_low_threshold(&self, threshold: u32) {
+        self.inner
+            .stock_low_threshold
+            .store(threshold, Ordering::Relaxed);
+    }
+
+    fn stock_low_threshold(&self) -> u32 {
+        self.inner.stock_low_threshold.load(Ordering::Relaxed)
     }
 
     fn publish_generation(&self, generation: u64) {

@@ -8,10 +8,10 @@ use time::OffsetDateTime;
 
 use super::catalog::{get_product, put_product};
 use super::error::Shortage;
-use super::events::{append_event, EventDraft};
+use super::events::{append_event, append_stock_low, EventDraft};
 use super::{bump_generation, codec, lock, next_id, Store, StoreError};
 use crate::domain::cart::Cart;
-use crate::domain::event::{EventKind, OrderEvent};
+use crate::domain::event::{stock_became_low, EventKind, OrderEvent};
 use crate::domain::ids::{OrderId, ProductId, UserId};
 use crate::domain::order::{Order, OrderItem, OrderStatus, StatusChange};
 
@@ -81,6 +81,8 @@ struct OrderTx<'a> {
     events: &'a TransactionalTree,
     user_events: &'a TransactionalTree,
     keys: &'a TransactionalTree,
+    /// See `Store::set_stock_low_threshold`.
+    stock_low_threshold: u32,
 }
 
 impl OrderTx<'_> {
@@ -133,8 +135,13 @@ impl OrderTx<'_> {
         }
         // Everything is checked: from here on nothing refuses.
         let mut items = Vec::with_capacity(products.len());
+        let mut became_low = Vec::new();
         for (mut product, wanted) in products {
+            let before = product.stock;
             product.stock -= wanted;
+            if stock_became_low(before, product.stock, self.stock_low_threshold) {
+                became_low.push((product.id, product.name.clone(), product.stock));
+            }
             product.updated_at = now;
             put_product(self.products, self.rows, &product)?;
             touched.push((product.id, product.stock));
@@ -179,6 +186,18 @@ impl OrderTx<'_> {
             at: now,
         };
         let event = append_event(self.meta, self.events, self.user_events, &draft)?;
+        // After the order's own event: the order is what brought the stock down.
+        for (product, name, stock) in became_low {
+            let threshold = self.stock_low_threshold;
+            append_stock_low(
+                self.meta,
+                self.events,
+                (product, &name),
+                stock,
+                threshold,
+                now,
+            )?;
+        }
         Ok(PlacedOrder {
             order,
             created: true,
@@ -249,6 +268,7 @@ impl Store {
                     events,
                     user_events,
                     keys,
+                    stock_low_threshold: self.stock_low_threshold(),
                 };
                 let mut touched = Vec::new();
                 let mut outcomes = Vec::with_capacity(requests.len());

@@ -38,6 +38,7 @@ impl Store {
                     events: draft.events.clone(),
                     active: draft.active,
                     description: draft.description.clone(),
+                    parallel: draft.parallel,
                     secret: secret.clone(),
                     created_at,
                 };
@@ -227,6 +228,7 @@ mod tests {
             events: vec![WebhookEvent::OrderStatus],
             active: true,
             description: String::new(),
+            parallel: false,
         };
         let secret = WebhookSecret::from_key(&[7; 32]);
         store

@@ -1,6 +1,7 @@
 //! One integration test binary: the real server, real HTTP/WebSocket/SSE clients.
 mod binary;
 mod helpers;
+mod python_venv;
 
 mod auth;
 mod backups;
@@ -8,6 +9,7 @@ mod browser;
 mod cart_orders;
 mod catalog;
 mod live;
+mod mail;
 mod ops;
 #[cfg(feature = "redis")]
 mod redis;

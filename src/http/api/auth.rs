@@ -63,6 +63,9 @@ pub struct ProfileBody {
         pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
     )]
     address: Option<String>,
+    /// Turns order emails (placed, shipped, delivered, cancelled) on or off.
+    #[serde(default)]
+    order_emails: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -234,7 +237,8 @@ pub async fn update_me(
         body.name.as_deref(),
         body.phone.as_deref(),
         body.address.as_deref(),
-    )?;
+    )?
+    .with_order_emails(body.order_emails);
     let updated = services.accounts.update_profile(&user.user, change).await?;
     Ok(json(StatusCode::OK, &UserJson::from(&updated)))
 }

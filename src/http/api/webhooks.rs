@@ -36,6 +36,9 @@ pub struct WebhookBody {
     active: Option<bool>,
     #[schema(max_length = 500)]
     description: Option<String>,
+    /// Allows several deliveries at once, out of event order (faster behind a slow receiver);
+    /// false (the default) delivers one event at a time, in event order.
+    parallel: Option<bool>,
 }
 
 impl WebhookBody {
@@ -45,6 +48,7 @@ impl WebhookBody {
             events: self.events.as_deref(),
             active: self.active,
             description: self.description.as_deref(),
+            parallel: self.parallel,
         }
     }
 }

@@ -26,6 +26,13 @@ pub struct ProfileForm {
     address: String,
 }
 
+/// The order-email switch: a ticked box sends `order_emails=on`, an unticked one nothing.
+#[derive(Deserialize)]
+pub struct OrderEmailsForm {
+    #[serde(default)]
+    order_emails: Option<String>,
+}
+
 #[derive(Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
@@ -90,6 +97,37 @@ pub async fn update_profile(
             Ok(account_page(&user.ctx, status, view))
         }
     }
+}
+
+/// Turns order emails on or off; htmx gets the card back, a plain form the whole page.
+pub async fn update_order_emails(
+    user: Shopper,
+    services: web::Data<Services>,
+    form: web::Form<OrderEmailsForm>,
+) -> Result<HttpResponse, AppError> {
+    let on = matches!(form.order_emails.as_deref(), Some("on" | "true" | "1"));
+    let change = ProfileChange::default().with_order_emails(Some(on));
+    let updated = services
+        .accounts
+        .update_profile(&user.user.user, change)
+        .await?;
+    let message = if on {
+        "Order emails are on."
+    } else {
+        "Order emails are off."
+    };
+    if user.ctx.htmx.partial() {
+        let card = account::order_emails(&user.ctx, &updated, Some(message));
+        return Ok(html(StatusCode::OK, card));
+    }
+    let ctx = user.ctx.clone().with_flash(message);
+    let view = AccountView {
+        user: &updated,
+        profile: None,
+        profile_errors: FieldErrors::new(),
+        password_errors: FieldErrors::new(),
+    };
+    Ok(account_page(&ctx, StatusCode::OK, view))
 }
 
 /// Changes the password (which ends every session) and signs this browser in again.

@@ -64,6 +64,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/account", web::get().to(account::show))
                 .route("/account", web::post().to(account::update_profile))
                 .route(
+                    "/account/emails",
+                    web::post().to(account::update_order_emails),
+                )
+                .route(
                     "/account/password",
                     web::post().to(account::change_password),
                 )

@@ -86,6 +86,7 @@ pub fn account(ctx: &Ctx, view: &AccountView) -> Markup {
                         button.button type="submit" { "Save profile" }
                     }
                 }
+                (order_emails(ctx, user, None))
                 section.card {
                     h2 { "Password" }
                     form method="post" action="/account/password" {
@@ -99,4 +100,28 @@ pub fn account(ctx: &Ctx, view: &AccountView) -> Markup {
             }
         },
     )
+}
+
+/// The order-email switch. Without JavaScript the form posts and the whole page comes back;
+/// with htmx only this card is swapped, and `saved` says so inside it (a live region).
+pub fn order_emails(ctx: &Ctx, user: &User, saved: Option<&str>) -> Markup {
+    html! {
+        section.card #order-emails .updated[saved.is_some()] aria-labelledby="order-emails-title" {
+            h2 #order-emails-title { "Order emails" }
+            form method="post" action="/account/emails" hx-post="/account/emails"
+                hx-target="#order-emails" hx-swap="outerHTML" {
+                (csrf(ctx))
+                div.field {
+                    label for="f-order-emails" {
+                        input #f-order-emails type="checkbox" name="order_emails" value="on"
+                            checked[user.order_emails] aria-describedby="f-order-emails-hint";
+                        " Email me when an order is placed, shipped, delivered or cancelled"
+                    }
+                    p.muted #f-order-emails-hint { "Sent to " (user.email.as_str()) "." }
+                }
+                button.button type="submit" { "Save email preference" }
+                p role="status" aria-live="polite" { @if let Some(message) = saved { (message) } }
+            }
+        }
+    }
 }

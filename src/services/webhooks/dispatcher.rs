@@ -5,6 +5,7 @@
 //! a time (event order per webhook), and records each attempt together with the cursor move in
 //! one transaction: a restart or kill -9 resumes from the last recorded attempt, so every
 //! (webhook, event) pair is delivered at least once. A semaphore bounds requests in flight.
+//! A webhook whose admin allowed parallel delivery is served by `parallel` instead.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,15 +14,19 @@ use time::OffsetDateTime;
 use tokio::sync::{watch, Semaphore};
 
 use super::payload::{event_message, webhook_event};
-use super::sender::{Sender, SenderSettings};
+use super::sender::{Message, Sender, SenderSettings};
+use crate::domain::event::LogEntry;
 use crate::domain::ids::{DeliveryId, WebhookId};
-use crate::domain::webhook_delivery::{Delivery, DeliveryStatus, DispatchState, RetryPolicy};
+use crate::domain::webhook::Webhook;
+use crate::domain::webhook_delivery::{
+    AttemptOutcome, Delivery, DeliveryStatus, DispatchState, RetryPolicy,
+};
 use crate::store::{Store, StoreError};
 
 /// How often idle tasks look at the log and the webhook list (a new event waits at most this).
-const POLL: Duration = Duration::from_millis(200);
+pub(super) const POLL: Duration = Duration::from_millis(200);
 /// Events read from the log at once while skipping those a webhook does not want.
-const BATCH: usize = 64;
+pub(super) const BATCH: usize = 64;
 
 #[derive(Debug, Clone, Copy)]
 pub struct DispatchSettings {
@@ -87,12 +92,12 @@ async fn supervise(store: Store, settings: DispatchSettings) {
     }
 }
 
-struct Worker {
-    id: WebhookId,
-    store: Store,
-    sender: Sender,
-    retry: RetryPolicy,
-    in_flight: Arc<Semaphore>,
+pub(super) struct Worker {
+    pub(super) id: WebhookId,
+    pub(super) store: Store,
+    pub(super) sender: Sender,
+    pub(super) retry: RetryPolicy,
+    pub(super) in_flight: Arc<Semaphore>,
 }
 
 impl Worker {
@@ -118,6 +123,11 @@ impl Worker {
         if !hook.active {
             return Err(StoreError::NotFound);
         }
+        if hook.parallel {
+            // Returns when the admin turns parallel delivery off (or the webhook goes).
+            self.run_parallel().await?;
+            return Ok(true);
+        }
         let state = self.store.dispatch_state(self.id)?;
         let now = OffsetDateTime::now_utc();
         if let Some(at) = state.next_attempt_at {
@@ -128,61 +138,86 @@ impl Worker {
                 return Ok(true);
             }
         }
-        let events = self.store.all_events_after(state.cursor, BATCH)?;
-        let Some(event) = events
+        let entries = self.store.log_after(state.cursor, BATCH)?;
+        let Some(entry) = entries
             .iter()
-            .find(|e| hook.draft().wants(webhook_event(e.kind)))
+            .find(|e| hook.draft().wants(webhook_event(e)))
         else {
-            if let Some(last) = events.last() {
+            if let Some(last) = entries.last() {
                 // Nothing wanted in this stretch of the log: move past it.
-                let skipped = DispatchState::starting_after(last.id);
+                let skipped = DispatchState::starting_after(last.id());
                 self.store.set_dispatch_state(self.id, skipped)?;
                 return Ok(true);
             }
             return Ok(false);
         };
-        let message = event_message(self.id, event);
-        let outcome = {
-            let _permit = self.in_flight.acquire().await;
-            self.sender.send(&hook, &message).await
-        };
+        let outcome = self.send(&hook, &event_message(self.id, entry)).await;
         let attempt = state.failures + 1;
-        let done = DispatchState::starting_after(event.id);
-        let (status, next_state) = if outcome.succeeded() {
-            (DeliveryStatus::Succeeded, done)
-        } else {
-            match self.retry.delay_after(attempt, rand::random::<f64>()) {
-                Some(delay) => (
-                    DeliveryStatus::Pending,
-                    DispatchState {
-                        cursor: state.cursor,
-                        failures: attempt,
-                        next_attempt_at: Some(OffsetDateTime::now_utc() + delay),
-                    },
-                ),
-                None => (DeliveryStatus::Failed, done),
-            }
+        let done = DispatchState::starting_after(entry.id());
+        let (status, next_state) = match self.verdict(&outcome, attempt) {
+            (DeliveryStatus::Pending, Some(delay)) => (
+                DeliveryStatus::Pending,
+                DispatchState {
+                    cursor: state.cursor,
+                    failures: attempt,
+                    next_attempt_at: Some(OffsetDateTime::now_utc() + delay),
+                },
+            ),
+            (status, _) => (status, done),
         };
-        let delivery = Delivery {
+        let delivery = self.delivery(entry, attempt, status, outcome, next_state.next_attempt_at);
+        self.store.record_delivery(&delivery, Some(next_state))?;
+        // On disk before the next attempt: after a kill -9 the retry count and the cursor
+        // resume from here (losing it would only mean sending this event again).
+        self.store.durable().await?;
+        Ok(true)
+    }
+
+    /// One HTTP attempt, within the bound on requests in flight.
+    pub(super) async fn send(&self, hook: &Webhook, message: &Message) -> AttemptOutcome {
+        let _permit = self.in_flight.acquire().await;
+        self.sender.send(hook, message).await
+    }
+
+    /// What an attempt's outcome means: done, to be retried after the delay, or failed for good.
+    pub(super) fn verdict(
+        &self,
+        outcome: &AttemptOutcome,
+        attempt: u32,
+    ) -> (DeliveryStatus, Option<Duration>) {
+        if outcome.succeeded() {
+            return (DeliveryStatus::Succeeded, None);
+        }
+        match self.retry.delay_after(attempt, rand::random::<f64>()) {
+            Some(delay) => (DeliveryStatus::Pending, Some(delay)),
+            None => {
+                tracing::warn!(webhook = %self.id, attempt, "webhook delivery failed for good");
+                (DeliveryStatus::Failed, None)
+            }
+        }
+    }
+
+    /// The log line of one attempt.
+    pub(super) fn delivery(
+        &self,
+        entry: &LogEntry,
+        attempt: u32,
+        status: DeliveryStatus,
+        outcome: AttemptOutcome,
+        next_attempt_at: Option<OffsetDateTime>,
+    ) -> Delivery {
+        Delivery {
             id: DeliveryId::new(0),
             webhook_id: self.id,
-            event_id: Some(event.id),
-            kind: webhook_event(event.kind),
+            event_id: Some(entry.id()),
+            kind: webhook_event(entry),
             attempt,
             status,
             response_code: outcome.response_code,
             error: outcome.error,
             duration_ms: outcome.duration_ms,
-            next_attempt_at: next_state.next_attempt_at,
+            next_attempt_at,
             created_at: crate::services::now(),
-        };
-        self.store.record_delivery(&delivery, Some(next_state))?;
-        // On disk before the next attempt: after a kill -9 the retry count and the cursor
-        // resume from here (losing it would only mean sending this event again).
-        self.store.durable().await?;
-        if status == DeliveryStatus::Failed {
-            tracing::warn!(webhook = %self.id, event = %event.id, attempt, "webhook delivery failed for good");
         }
-        Ok(true)
     }
 }

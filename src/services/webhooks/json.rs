@@ -21,6 +21,8 @@ pub struct WebhookJson {
     pub events: Vec<&'static str>,
     pub active: bool,
     pub description: String,
+    /// True: deliveries may overlap and arrive out of event order; false: strict event order.
+    pub parallel: bool,
     #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub created_at: String,
     /// Only in the answers to create and rotate-secret: keep it, it is not shown again.
@@ -37,6 +39,7 @@ impl WebhookJson {
             events: hook.events.iter().map(|e| e.as_str()).collect(),
             active: hook.active,
             description: hook.description.clone(),
+            parallel: hook.parallel,
             created_at: rfc3339(&hook.created_at),
             secret: None,
         }

@@ -2,6 +2,7 @@
 //! the event log itself runs in `dispatcher`, on its own thread.
 pub mod dispatcher;
 pub mod json;
+pub mod parallel;
 pub mod payload;
 pub mod sender;
 
@@ -79,6 +80,7 @@ impl Webhooks {
                 hook.events = draft.events.clone();
                 hook.active = draft.active;
                 hook.description = draft.description.clone();
+                hook.parallel = draft.parallel;
             })?)
         })
         .await?;
@@ -152,10 +154,10 @@ impl Webhooks {
             (DeliveryStatus::Failed, None) => self.ping(id).await,
             (DeliveryStatus::Failed, Some(event)) => {
                 let store = self.store.clone();
-                let event = blocking(move || Ok(store.event(event)?)).await?;
-                let message = payload::event_message(id, &event);
+                let entry = blocking(move || Ok(store.log_entry(event)?)).await?;
+                let message = payload::event_message(id, &entry);
                 let attempt = old.attempt.saturating_add(1);
-                self.send_once(&hook, &message, Some(event.id), old.kind, attempt)
+                self.send_once(&hook, &message, Some(entry.id()), old.kind, attempt)
                     .await
             }
         }

@@ -4,8 +4,10 @@
 mod api;
 mod delivery;
 mod page;
+mod parallel;
 mod receiver;
 mod restart;
+mod stock_low;
 mod verify;
 
 use crate::helpers::{TestApp, TestUser};

@@ -27,6 +27,9 @@ struct State {
     fail_first: AtomicUsize,
     /// How long each answer takes (a slow or hanging endpoint).
     delay: Duration,
+    /// Requests being answered now, and the most there ever were at once.
+    open: AtomicUsize,
+    most_open: AtomicUsize,
 }
 
 pub struct Receiver {
@@ -75,6 +78,11 @@ impl Receiver {
         }
     }
 
+    /// The most requests this endpoint was answering at one moment.
+    pub fn most_at_once(&self) -> usize {
+        self.state.most_open.load(Ordering::SeqCst)
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.state.received.lock().unwrap().clone()
     }
@@ -116,9 +124,12 @@ async fn record(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok();
     let answered = if fail { 500 } else { 204 };
+    let open = state.open.fetch_add(1, Ordering::SeqCst) + 1;
+    state.most_open.fetch_max(open, Ordering::SeqCst);
     if !state.delay.is_zero() {
         tokio::time::sleep(state.delay).await;
     }
+    state.open.fetch_sub(1, Ordering::SeqCst);
     state.received.lock().unwrap().push(Received {
         id: header("webhook-id"),
         timestamp: header("webhook-timestamp"),

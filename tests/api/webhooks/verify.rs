@@ -40,39 +40,11 @@ print("verified", len(job["messages"]))
 /// The virtualenv's python with `standardwebhooks`, or None (skip) outside CI when it cannot
 /// be installed; in CI (`CI=true`) that fails the test.
 pub fn python_with_standardwebhooks() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let venv = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-        .join("webhooks-venv");
-    let python = venv.join("bin/python");
-    let importable = |python: &PathBuf| {
-        Command::new(python)
-            .args(["-c", "import standardwebhooks"])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    };
-    if !importable(&python) {
-        let _ = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status();
-        let _ = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check"])
-            .arg("standardwebhooks==1.1.0")
-            .status();
-    }
-    if importable(&python) {
-        return Some(python);
-    }
-    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    assert!(
-        !in_ci,
-        "the standardwebhooks package is required in CI but could not be installed"
-    );
-    eprintln!("skipping the standardwebhooks check: could not install it from PyPI");
-    None
+    crate::python_venv::python_with(
+        "webhooks-venv",
+        "standardwebhooks==1.1.0",
+        "standardwebhooks",
+    )
 }
 
 /// Runs the reference library over every message; panics when one does not verify.

@@ -26,6 +26,7 @@ fn parse_form(body: &[u8]) -> Result<WebhookInput, AppError> {
             "url" => input.url = value,
             "description" => input.description = value,
             "events" => input.events.push(value),
+            "parallel" => input.parallel = value == "on" || value == "true",
             _ => {}
         }
     }
@@ -73,6 +74,7 @@ pub async fn create(
         events: Some(&input.events),
         active: Some(true),
         description: Some(&input.description),
+        parallel: Some(input.parallel),
     };
     let created = match services.webhooks.draft(raw, None) {
         Ok(draft) => services.webhooks.create(draft).await,

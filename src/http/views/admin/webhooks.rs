@@ -14,6 +14,8 @@ pub struct WebhookInput {
     pub url: String,
     pub description: String,
     pub events: Vec<String>,
+    /// "Allow parallel delivery" ticked.
+    pub parallel: bool,
     pub errors: Errors,
 }
 
@@ -78,6 +80,13 @@ fn create_form(ctx: &Ctx, input: &WebhookInput) -> Markup {
                 }
                 (field_error("f-events-error", events_error))
             }
+            div.field {
+                label for="f-parallel" {
+                    input #f-parallel type="checkbox" name="parallel" value="on" checked[input.parallel] aria-describedby="f-parallel-hint";
+                    " Allow parallel delivery"
+                }
+                p.muted #f-parallel-hint { "Several events at once, not necessarily in order. Leave it off for strict event order." }
+            }
             button.button type="submit" { "Create webhook" }
         }
     }
@@ -90,7 +99,7 @@ fn row(ctx: &Ctx, hook: &Webhook) -> Markup {
         tr data-webhook-id=(id) {
             td data-label="URL" { a href={"/admin/webhooks/" (id)} { (hook.url.as_str()) } }
             td data-label="Events" { (events.join(", ")) }
-            td data-label="Active" { @if hook.active { "yes" } @else { "no" } }
+            td data-label="Active" { @if hook.active { "yes" } @else { "no" } @if hook.parallel { " (parallel)" } }
             td data-label="Actions" {
                 div.actions {
                     form.inline method="post" action={"/admin/webhooks/" (id) "/test"} {
