@@ -14,6 +14,7 @@ use crate::auth::{PasswordHasher, TokenIssuer};
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::domain::user::{Email, Password};
+use crate::http::cached_reads::{CachedReads, Placement};
 use crate::http::live_settings::{Heartbeat, LiveSettings};
 use crate::services::backups::BackupSchedule;
 use crate::services::throttle::LoginThrottle;
@@ -314,12 +315,19 @@ impl Application {
                 .wrap(crate::http::normalize_path())
                 .wrap(crate::http::security_headers())
                 .wrap(from_fn(crate::http::request_id::assign))
-                .wrap(crate::http::cached_reads::CachedReads::new(
+                .wrap(CachedReads::new(
                     services.catalog.clone(),
                     &metrics,
+                    Placement::BehindClientAddress,
                 ))
-                // Outermost: forwarding headers of untrusted peers are gone before anything reads them.
+                // Forwarding headers of untrusted peers are gone before anything reads them.
                 .wrap(from_fn(crate::http::client_address::decide))
+                // Outermost: cached catalog answers to requests without forwarding headers.
+                .wrap(CachedReads::new(
+                    services.catalog.clone(),
+                    &metrics,
+                    Placement::InFrontOfClientAddress,
+                ))
                 .configure(crate::http::configure)
         })
         .workers(workers)
