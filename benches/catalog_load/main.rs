@@ -2,7 +2,8 @@
 //! restart-to-ready time, then drives the real server with `wrk` for (a) page 1 cached,
 //! (b) a filtered page cached, (c) uncached filtered pages (a different price range per
 //! request, so every one misses the cache), and, in the same run, a bare actix-web handler
-//! returning a fixed body of the same size with the same worker count (the ceiling).
+//! returning the same bytes with the same worker count (the ceiling): in a separate process
+//! with the same headers (what the verdict compares with), and in this process.
 //!
 //!     cargo bench --bench catalog_load
 //!     BENCH_PRODUCTS=1000000 BENCH_SECONDS=10 cargo bench --bench catalog_load
@@ -16,7 +17,7 @@ mod common;
 mod redis;
 mod wrk;
 
-use baseline::Baseline;
+use baseline::{Baseline, BaselineProcess};
 use bytes::Bytes;
 use common::{env_or, ms, print_table, verdict, DataDir, Server};
 use std::process::Command;
@@ -61,6 +62,7 @@ async fn fetch(client: &reqwest::Client, url: &str) -> (u16, String, Bytes) {
 }
 
 fn main() {
+    baseline::serve_if_asked();
     common::exit_unless_cargo_bench();
     common::require_tool("wrk", "apt-get install -y wrk");
     let products: usize = env_or("BENCH_PRODUCTS", 100_000);
@@ -69,7 +71,7 @@ fn main() {
     let rounds: usize = env_or("BENCH_ROUNDS", 2);
     let wrk = Wrk {
         threads: env_or("BENCH_WRK_THREADS", 2),
-        connections: env_or("BENCH_WRK_CONNECTIONS", 32),
+        connections: env_or("BENCH_WRK_CONNECTIONS", 64),
         seconds,
         script_dir: tempfile::tempdir().unwrap(),
     };
@@ -128,6 +130,17 @@ fn main() {
         .build()
         .unwrap();
     let client = reqwest::Client::new();
+    // The search index is built after /healthz answers: the first search waits for the rest.
+    let first_search = runtime.block_on(async {
+        let started = Instant::now();
+        let (status, _, _) = fetch(&client, &server.url("/api/products/?search=espresso")).await;
+        assert_eq!(status, 200);
+        started.elapsed()
+    });
+    ready.push((
+        "first search right after /healthz".into(),
+        server.ready_after + first_search,
+    ));
 
     // What we serve, and proof the cached URLs are cached.
     let categories: Vec<String> = runtime.block_on(async {
@@ -172,6 +185,9 @@ fn main() {
     let baseline_page1 = Baseline::start(page1_body.clone(), 2, false);
     let baseline_filtered = Baseline::start(filtered_body.clone(), 2, false);
     let baseline_middleware = Baseline::start(page1_body.clone(), 2, true);
+    let process_page1 = BaselineProcess::start(&page1_body);
+    let process_filtered = BaselineProcess::start(&filtered_body);
+    let process_url = |b: &BaselineProcess| format!("http://127.0.0.1:{}/api/products/", b.port);
     let base_url = |b: &Baseline| format!("http://127.0.0.1:{}/api/products/", b.port);
     let best = |runs: &[WrkResult]| {
         runs.iter()
@@ -181,7 +197,15 @@ fn main() {
     };
     let (mut bases, mut base_bs, mut as_, mut bs, mut mids) =
         (vec![], vec![], vec![], vec![], vec![]);
+    let (mut procs, mut proc_bs) = (vec![], vec![]);
     for _ in 0..rounds.max(1) {
+        procs.push(wrk.run(
+            &process_url(&process_page1),
+            false,
+            wrk.connections,
+            &no_args,
+            process_page1.pid(),
+        ));
         bases.push(wrk.run(
             &base_url(&baseline_page1),
             false,
@@ -197,6 +221,13 @@ fn main() {
             &no_args,
             own,
         ));
+        proc_bs.push(wrk.run(
+            &process_url(&process_filtered),
+            false,
+            wrk.connections,
+            &no_args,
+            process_filtered.pid(),
+        ));
         bs.push(wrk.run(&filtered, false, wrk.connections, &no_args, server.pid()));
         mids.push(wrk.run(
             &base_url(&baseline_middleware),
@@ -209,7 +240,10 @@ fn main() {
     drop(baseline_page1);
     drop(baseline_filtered);
     drop(baseline_middleware);
+    drop(process_page1);
+    drop(process_filtered);
     let (base, base_b, a, b) = (best(&bases), best(&base_bs), best(&as_), best(&bs));
+    let (proc_a, proc_b) = (best(&procs), best(&proc_bs));
     let mid = best(&mids);
     let uncached: Vec<(u32, WrkResult)> = uncached_connections
         .iter()
@@ -251,14 +285,28 @@ fn main() {
     };
     let mut rows = vec![
         row(
-            "bare actix-web, page-1 size (ceiling)",
+            "bare actix-web, separate process, page-1 bytes and headers (ceiling)",
+            &proc_a,
+            wrk.connections,
+            page1_body.len(),
+            None,
+        ),
+        row(
+            "bare actix-web, separate process, filtered-page bytes and headers (ceiling)",
+            &proc_b,
+            wrk.connections,
+            filtered_body.len(),
+            None,
+        ),
+        row(
+            "bare actix-web in the bench process, page-1 size",
             &base,
             wrk.connections,
             page1_body.len(),
             None,
         ),
         row(
-            "bare actix-web, filtered-page size (ceiling)",
+            "bare actix-web in the bench process, filtered-page size",
             &base_b,
             wrk.connections,
             filtered_body.len(),
@@ -277,14 +325,14 @@ fn main() {
         &a,
         wrk.connections,
         page1_body.len(),
-        Some(&base),
+        Some(&proc_a),
     ));
     rows.push(row(
         "(b) filtered page, cached",
         &b,
         wrk.connections,
         filtered_body.len(),
-        Some(&base_b),
+        Some(&proc_b),
     ));
     for (c, r) in &uncached {
         rows.push(row(
@@ -345,7 +393,11 @@ fn main() {
         start_rows.push(vec![
             name.clone(),
             ms(*took),
-            "spawn → GET /healthz 200".into(),
+            if name.starts_with("first search") {
+                "spawn → /healthz → first search answered".into()
+            } else {
+                "spawn → GET /healthz 200".into()
+            },
         ]);
     }
     start_rows.push(vec![
@@ -360,7 +412,6 @@ fn main() {
     );
 
     let uncached_c1 = uncached.iter().find(|(c, _)| *c == 1).map(|(_, r)| r);
-    let max_ready = ready.iter().map(|(_, d)| *d).max().unwrap_or_default();
     // Each round measures a ceiling right before its cached page, so the two see the same
     // background load; the verdict takes the median of these paired ratios. (The best round of
     // each, as in the table above, swings by ±15 points from run to run on this machine.)
@@ -384,31 +435,45 @@ fn main() {
             format!("median {median:.0}% (rounds {})", rounds.join(", ")),
         )
     };
-    let (median_a, shown_a) = paired(&as_, &bases);
-    let (median_b, shown_b) = paired(&bs, &base_bs);
+    let (median_a, shown_a) = paired(&as_, &procs);
+    let (median_b, shown_b) = paired(&bs, &proc_bs);
+    let (median_a_in, shown_a_in) = paired(&as_, &bases);
     let mut targets = vec![
         vec![
-            "(a) cached page 1 ≥ 70% of ceiling".into(),
+            "(a) cached page 1 ≥ 85% of the separate-process ceiling".into(),
             shown_a,
-            verdict(median_a >= 70.0),
+            verdict(median_a >= 85.0),
         ],
         vec![
-            "(b) cached filtered page ≥ 70% of ceiling".into(),
+            "(b) cached filtered page ≥ 85% of the separate-process ceiling".into(),
             shown_b,
-            verdict(median_b >= 70.0),
+            verdict(median_b >= 85.0),
+        ],
+        vec![
+            "(a) against the in-process ceiling (diagnostic)".into(),
+            shown_a_in,
+            verdict(median_a_in >= 85.0),
         ],
     ];
     if let Some(r) = uncached_c1 {
         targets.push(vec![
-            format!("uncached filtered page p99 < 20 ms ({products} products, 1 client)"),
-            format!("{:.2} ms", r.p99_us / 1000.0),
-            verdict(r.p99_us < 20_000.0 && r.misses == r.requests),
+            format!(
+                "uncached filtered page p99 ≤ 5 ms, max ≤ 20 ms ({products} products, 1 client)"
+            ),
+            format!(
+                "p99 {:.2} ms, max {:.2} ms",
+                r.p99_us / 1000.0,
+                r.max_us / 1000.0
+            ),
+            verdict(r.p99_us <= 5_000.0 && r.max_us <= 20_000.0 && r.misses == r.requests),
         ]);
     }
+    let restarts_only = ready.iter().filter(|(name, _)| name.starts_with("start"));
+    let max_ready = restarts_only.map(|(_, d)| *d).max().unwrap_or_default();
     targets.push(vec![
-        format!("restart ready < 5 s ({products} products)"),
+        format!("restart until /healthz answers ≤ 1 s ({products} products)"),
         ms(max_ready),
-        verdict(max_ready < Duration::from_secs(5)),
+        verdict(max_ready <= Duration::from_secs(1)),
     ]);
     if !seed_time.is_zero() {
         targets.push(vec![
