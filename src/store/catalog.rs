@@ -242,10 +242,7 @@ impl Store {
                 product.category_id = draft.category_id;
                 product.updated_at = now;
                 put_product(products, rows, &product)?;
-                if stock_became_low(before, product.stock, threshold) {
-                    let named = (product.id, product.name.as_str());
-                    append_stock_low(meta, events, named, product.stock, threshold, now)?;
-                }
+                note_if_low(meta, events, &product, before, threshold, now)?;
                 Ok((product, bump_generation(meta)?))
             })?;
         self.inner.catalog.upsert(row_of(&product));
@@ -294,10 +291,7 @@ impl Store {
                 .map_err(|refused| Abortable::Abort(StoreError::Conflict(refused.to_string())))?;
             product.updated_at = now;
             put_product(products, rows, &product)?;
-            if stock_became_low(before, product.stock, threshold) {
-                let named = (product.id, product.name.as_str());
-                append_stock_low(meta, events, named, product.stock, threshold, now)?;
-            }
+            note_if_low(meta, events, &product, before, threshold, now)?;
             Ok((product, bump_generation(meta)?))
         })?;
         self.inner.catalog.set_stock(id, product.stock);
@@ -400,4 +394,21 @@ impl Store {
         self.publish_generation(generation);
         Ok(written)
     }
+}
+
+/// The admin writes' half of `product.stock_low`: an entry when this change took the product
+/// to the threshold or below (orders note theirs after the order's own event).
+fn note_if_low(
+    meta: &sled::transaction::TransactionalTree,
+    events: &sled::transaction::TransactionalTree,
+    product: &Product,
+    before: u32,
+    threshold: u32,
+    now: OffsetDateTime,
+) -> Result<(), sled::transaction::UnabortableTransactionError> {
+    if !stock_became_low(before, product.stock, threshold) {
+        return Ok(());
+    }
+    let named = (product.id, product.name.as_str());
+    append_stock_low(meta, events, named, product.stock, threshold, now)
 }
