@@ -46,12 +46,7 @@ fn account_page(ctx: &Ctx, status: StatusCode, view: AccountView) -> HttpRespons
 }
 
 pub async fn show(user: Shopper) -> HttpResponse {
-    let view = AccountView {
-        user: &user.user.user,
-        profile: None,
-        profile_errors: FieldErrors::new(),
-        password_errors: FieldErrors::new(),
-    };
+    let view = AccountView::of(&user.user.user);
     account_page(&user.ctx, StatusCode::OK, view)
 }
 
@@ -73,12 +68,7 @@ pub async fn update_profile(
     match updated {
         Ok(updated) => {
             let ctx = user.ctx.clone().with_flash("Profile saved.");
-            let view = AccountView {
-                user: &updated,
-                profile: None,
-                profile_errors: FieldErrors::new(),
-                password_errors: FieldErrors::new(),
-            };
+            let view = AccountView::of(&updated);
             Ok(account_page(&ctx, StatusCode::OK, view))
         }
         Err(e) => {
@@ -121,12 +111,7 @@ pub async fn update_order_emails(
         return Ok(html(StatusCode::OK, card));
     }
     let ctx = user.ctx.clone().with_flash(message);
-    let view = AccountView {
-        user: &updated,
-        profile: None,
-        profile_errors: FieldErrors::new(),
-        password_errors: FieldErrors::new(),
-    };
+    let view = AccountView::of(&updated);
     Ok(account_page(&ctx, StatusCode::OK, view))
 }
 
@@ -158,12 +143,7 @@ pub async fn change_password(
                 .ctx
                 .clone()
                 .with_flash("Password changed. Other sessions were signed out.");
-            let view = AccountView {
-                user: me,
-                profile: None,
-                profile_errors: empty(),
-                password_errors: empty(),
-            };
+            let view = AccountView::of(me);
             let mut response = account_page(&ctx, StatusCode::OK, view);
             session::set_cookies(&mut response, &services, &pair, secure(&req));
             Ok(response)

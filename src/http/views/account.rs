@@ -63,6 +63,18 @@ pub struct AccountView<'a> {
     pub password_errors: Errors,
 }
 
+impl<'a> AccountView<'a> {
+    /// The page as stored: no values typed back, no errors.
+    pub fn of(user: &'a User) -> AccountView<'a> {
+        AccountView {
+            user,
+            profile: None,
+            profile_errors: Errors::new(),
+            password_errors: Errors::new(),
+        }
+    }
+}
+
 pub fn account(ctx: &Ctx, view: &AccountView) -> Markup {
     let user = view.user;
     let (name, phone, address) = view
