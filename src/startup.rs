@@ -225,14 +225,7 @@ impl Application {
                 "no admin yet: create one with `orderstream create-admin --email you@example.com`"
             );
         }
-        if settings.demo
-            && context.store.product_count() == 0
-            && context
-                .store
-                .categories()
-                .map(|c| c.is_empty())
-                .unwrap_or(false)
-        {
+        if settings.demo && context.store.catalog_is_empty().unwrap_or(false) {
             let seeded = context
                 .services
                 .catalog

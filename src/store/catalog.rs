@@ -126,6 +126,7 @@ impl Store {
         let t = &engine.trees;
         // Holding the write lock keeps a product from being added to it meanwhile.
         let _guard = lock(&self.inner.catalog_write);
+        self.inner.catalog.ready()?;
         if self.inner.catalog.products_in(id) > 0 {
             return Err(StoreError::Conflict(
                 "the category still has products".into(),
@@ -153,6 +154,7 @@ impl Store {
             .get(id.to_key())?
             .ok_or(StoreError::NotFound)?;
         let category: Category = codec::decode(&raw)?;
+        self.inner.catalog.ready()?;
         Ok(CategoryWithCount {
             product_count: self.inner.catalog.products_in(id),
             category,
@@ -161,6 +163,7 @@ impl Store {
 
     /// All categories in id order (a shop has dozens, not millions).
     pub fn categories(&self) -> Result<Vec<CategoryWithCount>, StoreError> {
+        self.inner.catalog.ready()?;
         let mut out = Vec::new();
         for entry in self.engine()?.trees.categories.iter() {
             let (_, raw) = entry?;
@@ -325,11 +328,19 @@ impl Store {
         filter: &ProductFilter,
         page: PageRequest,
     ) -> Result<CatalogPage, StoreError> {
+        self.inner.catalog.ready()?;
         let (count, ids) = self.inner.catalog.query(filter, page);
         Ok(CatalogPage {
             count,
             products: self.products(&ids)?,
         })
+    }
+
+    /// No category and no product yet (answered from the database: it does not wait for the
+    /// catalog index to load).
+    pub fn catalog_is_empty(&self) -> Result<bool, StoreError> {
+        let engine = self.engine()?;
+        Ok(engine.trees.categories.is_empty() && engine.trees.catalog_rows.is_empty())
     }
 
     pub fn product_count(&self) -> usize {

@@ -3,15 +3,18 @@
 //! over ~56 bytes a product in memory, so it costs milliseconds even with 1,000,000 products,
 //! and `count` comes for free with it. A search first asks the trigram index beside the rows
 //! (`name_index`, same lock, same writes) which products can match, and scans only those.
-use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering as Atomic};
+use std::sync::{Mutex, RwLock};
 
+use super::lock;
 use super::name_index::NameIndex;
 use super::StoreError;
 use crate::domain::catalog::{Ordering, PageRequest, ProductFilter};
 use crate::domain::ids::{CategoryId, ProductId};
 use crate::domain::money::Money;
-use paging::{id_page, ordered_page, rows_with_ids};
+use by_category::ByCategory;
+use loading::{load_rows, Pending};
+use paging::{id_page, ordered_page, rows_with_ids, take_page};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
@@ -61,57 +64,97 @@ impl Row {
 struct Rows {
     /// Sorted by id: new products get the next id, so inserts are pushes.
     rows: Vec<Row>,
-    per_category: HashMap<u64, u64>,
+    by_category: ByCategory,
     names: NameIndex,
 }
 
 pub struct CatalogIndex {
     state: RwLock<Rows>,
+    /// The load started with the store; the first call that needs the index takes its answer.
+    pending: Mutex<Option<Pending>>,
+    phase: AtomicU8,
+    /// Why the load failed, when `phase` says it did.
+    failure: Mutex<String>,
 }
 
+const LOADING: u8 = 0;
+const READY: u8 = 1;
+const FAILED: u8 = 2;
+
 impl CatalogIndex {
-    /// Reads every catalog row; the search index is built on a second thread from the names
-    /// as they are read, so start-up waits for it only as long as it runs past the read.
+    /// Starts reading the rows on their own thread and returns at once (see `loading`).
+    pub fn load_in_background(tree: sled::Tree) -> Result<CatalogIndex, StoreError> {
+        let pending = Pending::start(tree).map_err(|e| StoreError::Io(e.to_string()))?;
+        Ok(CatalogIndex::with(Rows::default(), Some(pending), LOADING))
+    }
+
+    /// Reads the rows before returning (the database was reopened after a storage fault).
     pub fn load(tree: &sled::Tree) -> Result<CatalogIndex, StoreError> {
-        let started = std::time::Instant::now();
-        let (names_out, names_in) = std::sync::mpsc::sync_channel(8);
-        let (read, read_at, built) = std::thread::scope(|scope| {
-            let builder = scope.spawn(move || names_of(names_in.into_iter().flatten()));
-            let read = read_rows(tree, names_out);
-            (read, started.elapsed(), builder.join())
-        });
-        let mut rows = read?;
-        // The builder cannot fail on a name; if it ever panicked, build here instead.
-        rows.names = built
-            .unwrap_or_else(|_| names_of(rows.rows.iter().map(|r| (r.id, r.name_lower.clone()))));
-        tracing::info!(
-            rows = rows.rows.len(),
-            read_ms = read_at.as_millis() as u64,
-            search_index_wait_ms = (started.elapsed() - read_at).as_millis() as u64,
-            "catalog index loaded"
-        );
-        Ok(CatalogIndex {
+        let rows = load_rows(tree, &AtomicBool::new(false))?;
+        Ok(CatalogIndex::with(rows, None, READY))
+    }
+
+    fn with(rows: Rows, pending: Option<Pending>, phase: u8) -> CatalogIndex {
+        CatalogIndex {
             state: RwLock::new(rows),
-        })
+            pending: Mutex::new(pending),
+            phase: AtomicU8::new(phase),
+            failure: Mutex::default(),
+        }
+    }
+
+    /// Waits for the load begun at start; an error if it failed (the index is then empty).
+    pub fn ready(&self) -> Result<(), StoreError> {
+        if self.phase.load(Atomic::Acquire) == LOADING {
+            self.wait_for_load();
+        }
+        match self.phase.load(Atomic::Acquire) {
+            FAILED => Err(StoreError::Corrupt(lock(&self.failure).clone())),
+            _ => Ok(()),
+        }
+    }
+
+    fn wait_for_load(&self) {
+        let mut pending = lock(&self.pending);
+        let Some(load) = pending.take() else {
+            return;
+        };
+        match load.wait() {
+            Ok(rows) => {
+                *self.state.write().unwrap_or_else(|p| p.into_inner()) = rows;
+                self.phase.store(READY, Atomic::Release);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the catalog index could not be loaded");
+                *lock(&self.failure) = e.to_string();
+                self.phase.store(FAILED, Atomic::Release);
+            }
+        }
     }
 
     /// Takes the content of an index loaded afresh (after the database was reopened).
     pub fn replace_with(&self, fresh: CatalogIndex) {
-        let rows = fresh.state.into_inner().unwrap_or_else(|p| p.into_inner());
-        *self.write() = rows;
+        if let Some(load) = lock(&self.pending).take() {
+            load.cancel();
+        }
+        let rows = std::mem::take(&mut *fresh.write());
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) = rows;
+        self.phase.store(READY, Atomic::Release);
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Rows> {
+        let _ = self.ready();
         self.state.read().unwrap_or_else(|p| p.into_inner())
     }
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Rows> {
+        let _ = self.ready();
         self.state.write().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn upsert(&self, row: Row) {
         let mut guard = self.write();
         let state = &mut *guard;
-        *state.per_category.entry(row.category).or_default() += 1;
+        state.by_category.insert(&row);
         match state.rows.binary_search_by_key(&row.id, |r| r.id) {
             Ok(at) => {
                 if state.rows[at].name_lower != row.name_lower {
@@ -119,7 +162,9 @@ impl CatalogIndex {
                     state.names.insert(row.id, &row.name_lower);
                 }
                 let old = std::mem::replace(&mut state.rows[at], row);
-                decrement(&mut state.per_category, old.category);
+                if old.category != state.rows[at].category {
+                    state.by_category.remove(old.category, old.id);
+                }
             }
             Err(at) => {
                 state.names.insert(row.id, &row.name_lower);
@@ -133,23 +178,22 @@ impl CatalogIndex {
         if let Ok(at) = state.rows.binary_search_by_key(&id.get(), |r| r.id) {
             let old = state.rows.remove(at);
             state.names.remove(old.id, &old.name_lower);
-            decrement(&mut state.per_category, old.category);
+            state.by_category.remove(old.category, old.id);
         }
     }
 
     pub fn set_stock(&self, id: ProductId, stock: u32) {
-        let mut state = self.write();
+        let mut guard = self.write();
+        let state = &mut *guard;
         if let Ok(at) = state.rows.binary_search_by_key(&id.get(), |r| r.id) {
-            state.rows[at].stock = stock;
+            let row = &mut state.rows[at];
+            row.stock = stock;
+            state.by_category.set_stock(row.category, row.id, stock);
         }
     }
 
     pub fn products_in(&self, category: CategoryId) -> u64 {
-        self.read()
-            .per_category
-            .get(&category.get())
-            .copied()
-            .unwrap_or(0)
+        self.read().by_category.count(category.get())
     }
 
     pub fn len(&self) -> usize {
@@ -192,75 +236,29 @@ impl CatalogIndex {
                 .collect();
             return ordered_page(matches, filter.ordering, offset, size);
         }
-        let take_page = |matches: &mut dyn Iterator<Item = &Row>| {
-            let mut count = 0u64;
-            let mut ids = Vec::with_capacity(size);
-            for row in matches {
-                if (count as usize) >= offset && ids.len() < size {
-                    ids.push(ProductId::new(row.id));
-                }
-                count += 1;
+        if let Some(category) = filter.category {
+            if let Some(answer) = state.by_category.page(category, filter, offset, size) {
+                return answer;
             }
-            (count, ids)
-        };
+            let ids = state.by_category.matching_ids(category, filter);
+            let matches = rows_with_ids(&state.rows, &ids).collect();
+            return ordered_page(matches, filter.ordering, offset, size);
+        }
+        let id_of = |r: &Row| r.id;
+        let matching = state.rows.iter().filter(|r| r.matches(filter));
         match filter.ordering {
-            Ordering::IdAsc => take_page(&mut state.rows.iter().filter(|r| r.matches(filter))),
-            Ordering::IdDesc => {
-                take_page(&mut state.rows.iter().rev().filter(|r| r.matches(filter)))
-            }
-            ordering => {
-                let matches = state.rows.iter().filter(|r| r.matches(filter)).collect();
-                ordered_page(matches, ordering, offset, size)
-            }
+            Ordering::IdAsc => take_page(matching.map(id_of), offset, size),
+            Ordering::IdDesc => take_page(matching.rev().map(id_of), offset, size),
+            ordering => ordered_page(matching.collect(), ordering, offset, size),
         }
     }
 }
 
-/// Names go to the search index builder in chunks, so the channel is not the cost.
-const NAME_CHUNK: usize = 4096;
-
-/// Reads the rows in id order, sending each name on to the search index builder.
-fn read_rows(
-    tree: &sled::Tree,
-    names: std::sync::mpsc::SyncSender<Vec<(u64, Box<str>)>>,
-) -> Result<Rows, StoreError> {
-    let mut rows = Rows::default();
-    let mut chunk = Vec::with_capacity(NAME_CHUNK);
-    for entry in tree.iter() {
-        let (key, value) = entry?;
-        let id = ProductId::from_key(&key)
-            .ok_or_else(|| StoreError::Corrupt("catalog row key".into()))?;
-        let row = Row::decode(id.get(), &value)
-            .ok_or_else(|| StoreError::Corrupt("catalog row".into()))?;
-        *rows.per_category.entry(row.category).or_default() += 1;
-        chunk.push((row.id, row.name_lower.clone()));
-        if chunk.len() == NAME_CHUNK {
-            // A builder that is gone is noticed by `load` when it joins it.
-            let _ = names.send(std::mem::replace(
-                &mut chunk,
-                Vec::with_capacity(NAME_CHUNK),
-            ));
-        }
-        rows.rows.push(row);
-    }
-    let _ = names.send(chunk);
-    Ok(rows)
-}
-
-fn names_of(names: impl Iterator<Item = (u64, Box<str>)>) -> NameIndex {
-    let mut index = NameIndex::default();
-    for (id, name) in names {
-        index.insert(id, &name);
-    }
-    index.shrink();
-    index
-}
-
-fn decrement(counts: &mut HashMap<u64, u64>, category: u64) {
-    if let Some(n) = counts.get_mut(&category) {
-        *n -= 1;
-        if *n == 0 {
-            counts.remove(&category);
+impl Drop for CatalogIndex {
+    fn drop(&mut self) {
+        // The loader holds the database open: a store closed during start-up ends it first.
+        if let Some(load) = lock(&self.pending).take() {
+            load.cancel();
         }
     }
 }
@@ -288,9 +286,7 @@ mod tests {
 
     #[test]
     fn query_filters_orders_and_pages() {
-        let index = CatalogIndex {
-            state: RwLock::new(Rows::default()),
-        };
+        let index = CatalogIndex::with(Rows::default(), None, READY);
         for id in 1..=30 {
             index.upsert(row(
                 id,
@@ -318,7 +314,11 @@ mod tests {
     }
 }
 
+mod by_category;
+mod loading;
 mod paging;
 
+#[cfg(test)]
+mod filter_props;
 #[cfg(test)]
 mod search_props;

@@ -94,7 +94,7 @@ impl Store {
         let engine = Engine::open(dir, cache_mb, faults.clone())?;
         let generation =
             codec::read_u64(engine.trees.meta.get(META_CATALOG_GENERATION)?.as_deref());
-        let catalog = CatalogIndex::load(&engine.trees.catalog_rows)?;
+        let catalog = CatalogIndex::load_in_background(engine.trees.catalog_rows.clone())?;
         let raw_id = engine.trees.meta.get(META_DATABASE_ID)?.unwrap_or_default();
         let database_id = raw_id.iter().map(|b| format!("{b:02x}")).collect();
         let inner = Arc::new(Inner {

@@ -24,6 +24,23 @@ pub(super) fn id_page(
     }
 }
 
+/// The count of `ids` and the requested page of them, in the order given.
+pub(super) fn take_page(
+    ids: impl Iterator<Item = u64>,
+    offset: usize,
+    size: usize,
+) -> (u64, Vec<ProductId>) {
+    let mut count = 0u64;
+    let mut page = Vec::with_capacity(size);
+    for id in ids {
+        if (count as usize) >= offset && page.len() < size {
+            page.push(ProductId::new(id));
+        }
+        count += 1;
+    }
+    (count, page)
+}
+
 /// The count and the requested page of `matches` (given in id order).
 pub(super) fn ordered_page(
     mut matches: Vec<&Row>,

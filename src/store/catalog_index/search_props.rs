@@ -120,7 +120,7 @@ proptest! {
 
     #[test]
     fn search_equals_brute_force_across_writes(ops in prop::collection::vec(op(), 1..60)) {
-        let index = CatalogIndex { state: RwLock::new(Rows::default()) };
+        let index = CatalogIndex::with(Rows::default(), None, READY);
         let mut model: BTreeMap<u64, (Row, String)> = BTreeMap::new();
         let mut next_id = 0;
         for op in ops {

@@ -5,6 +5,7 @@ mod listing;
 mod products;
 mod property;
 mod search;
+mod start_up;
 mod stock_bounds;
 
 use crate::helpers::*;
