@@ -7,6 +7,7 @@ pub mod ids;
 pub mod internal_address;
 pub mod money;
 pub mod order;
+pub mod placement;
 pub mod search;
 pub mod user;
 pub mod validation;

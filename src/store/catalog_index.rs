@@ -1,8 +1,9 @@
 //! The product list index: one compact row per product, loaded from the `catalog_rows` tree at
-//! start and updated under the catalog write lock after each commit. A filtered page is a scan
-//! over ~56 bytes a product in memory, so it costs milliseconds even with 1,000,000 products,
-//! and `count` comes for free with it. A search first asks the trigram index beside the rows
-//! (`name_index`, same lock, same writes) which products can match, and scans only those.
+//! start (on its own thread, see `loading`) and updated under the catalog write lock after each
+//! commit. A filtered page is a scan in memory, so `count` comes for free with it: over the
+//! category's packed entries when the filter names a category (`by_category`), else over ~56
+//! bytes a product. A search first asks the trigram index beside the rows (`name_index`, same
+//! lock, same writes) which products can match, and scans only those.
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering as Atomic};
 use std::sync::{Mutex, RwLock};
 
@@ -142,12 +143,18 @@ impl CatalogIndex {
         self.phase.store(READY, Atomic::Release);
     }
 
+    /// Every use waits for the load; one that failed leaves the index empty (and `ready` says
+    /// why to the callers that can answer an error).
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Rows> {
-        let _ = self.ready();
+        if self.phase.load(Atomic::Acquire) == LOADING {
+            self.wait_for_load();
+        }
         self.state.read().unwrap_or_else(|p| p.into_inner())
     }
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Rows> {
-        let _ = self.ready();
+        if self.phase.load(Atomic::Acquire) == LOADING {
+            self.wait_for_load();
+        }
         self.state.write().unwrap_or_else(|p| p.into_inner())
     }
 

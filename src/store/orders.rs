@@ -7,13 +7,13 @@ use sled::Transactional;
 use time::OffsetDateTime;
 
 use super::catalog::{get_product, put_product};
-use super::error::Shortage;
 use super::events::{append_event, append_stock_low, EventDraft};
 use super::{bump_generation, codec, lock, next_id, Store, StoreError};
 use crate::domain::cart::Cart;
 use crate::domain::event::{stock_became_low, EventKind, OrderEvent};
 use crate::domain::ids::{OrderId, ProductId, UserId};
-use crate::domain::order::{Order, OrderItem, OrderStatus, StatusChange};
+use crate::domain::order::{Order, OrderStatus};
+use crate::domain::placement::{restock, returns_stock, take_from_stock, Refusal, TakenProduct};
 
 /// How long an idempotency key keeps returning its order.
 pub const IDEMPOTENCY_TTL_SECONDS: i64 = 24 * 3600;
@@ -107,64 +107,31 @@ impl OrderTx<'_> {
                 return Ok(earlier);
             }
         }
-        if cart.is_empty() {
-            return Err(Abortable::Abort(StoreError::EmptyCart));
-        }
-        let mut products = Vec::with_capacity(cart.lines.len());
-        let mut shortages = Vec::new();
+        let mut found = Vec::with_capacity(cart.lines.len());
         for line in &cart.lines {
-            let wanted = line.quantity.get();
-            match get_product(self.products, line.product_id)? {
-                Some(product) if product.stock >= wanted => products.push((product, wanted)),
-                Some(product) => shortages.push(Shortage {
-                    product_id: product.id,
-                    requested: wanted,
-                    available: product.stock,
-                    name: product.name,
-                }),
-                None => shortages.push(Shortage {
-                    product_id: line.product_id,
-                    name: format!("product {}", line.product_id),
-                    requested: wanted,
-                    available: 0,
-                }),
-            }
+            found.push(get_product(self.products, line.product_id)?);
         }
-        if !shortages.is_empty() {
-            return Err(Abortable::Abort(StoreError::InsufficientStock(shortages)));
-        }
+        let taken = take_from_stock(&cart, found, now).map_err(|refusal| {
+            Abortable::Abort(match refusal {
+                Refusal::EmptyCart => StoreError::EmptyCart,
+                Refusal::Short(shortages) => StoreError::InsufficientStock(shortages),
+            })
+        })?;
         // Everything is checked: from here on nothing refuses.
-        let mut items = Vec::with_capacity(products.len());
         let mut became_low = Vec::new();
-        for (mut product, wanted) in products {
-            let before = product.stock;
-            product.stock -= wanted;
-            if stock_became_low(before, product.stock, self.stock_low_threshold) {
+        for TakenProduct {
+            product,
+            stock_before,
+        } in &taken.products
+        {
+            if stock_became_low(*stock_before, product.stock, self.stock_low_threshold) {
                 became_low.push((product.id, product.name.clone(), product.stock));
             }
-            product.updated_at = now;
-            put_product(self.products, self.rows, &product)?;
+            put_product(self.products, self.rows, product)?;
             touched.push((product.id, product.stock));
-            items.push(OrderItem {
-                product_id: product.id,
-                name: product.name,
-                unit_price: product.price,
-                quantity: wanted,
-            });
         }
         let id = OrderId::new(next_id(self.meta, "order")?);
-        let order = Order {
-            id,
-            user_id: user,
-            status: OrderStatus::Pending,
-            items,
-            history: vec![StatusChange {
-                status: OrderStatus::Pending,
-                at: now,
-            }],
-            created_at: now,
-            updated_at: now,
-        };
+        let order = Order::placed(id, user, taken.items, now);
         self.orders.insert(&id.to_key(), codec::encode(&order))?;
         self.user_orders
             .insert(&codec::pair_key(user.get(), id.get()), &[])?;
@@ -328,12 +295,11 @@ impl Store {
                 .map_err(|e| Abortable::Abort(StoreError::Conflict(e.to_string())))?;
             let mut touched = Vec::new();
             let mut generation = None;
-            if next == OrderStatus::Cancelled {
+            if returns_stock(next) {
                 for item in &order.items {
                     // A product deleted since keeps nothing to return the stock to.
                     if let Some(mut product) = get_product(products, item.product_id)? {
-                        product.stock = product.stock.saturating_add(item.quantity);
-                        product.updated_at = now;
+                        restock(&mut product, item, now);
                         put_product(products, rows, &product)?;
                         touched.push((product.id, product.stock));
                     }
