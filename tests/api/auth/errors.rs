@@ -326,3 +326,16 @@ async fn an_expired_access_token_is_401() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(me_status(&app, body["access"].as_str().unwrap()).await, 200);
 }
+
+/// A refresh token is spent no later than its lifetime, on the server's clock.
+#[tokio::test]
+async fn an_expired_refresh_token_is_401() {
+    let app = TestApp::spawn_with(|s| s.refresh_ttl_seconds = 3600).await;
+    let user = app.new_user().await;
+    app.clock.advance(std::time::Duration::from_secs(3601));
+    problem(try_refresh(&app, &user.refresh).await, 401).await;
+    // Signing in again starts a fresh session.
+    let (access, refresh) = app.login(&user.email, PASSWORD).await;
+    assert_eq!(me_status(&app, &access).await, 200);
+    assert_eq!(try_refresh(&app, &refresh).await.status(), 200);
+}
