@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::messages::{ChangeStatus, Publish};
 use super::Hub;
+use crate::domain::clock::Clock;
 use crate::domain::ids::OrderId;
 use crate::domain::order::Order;
 use crate::error::AppError;
@@ -29,14 +30,17 @@ pub struct Idle {
 pub struct OrderRegistry {
     store: Store,
     hub: Addr<Hub>,
+    /// The time stamped on each status change.
+    clock: Clock,
     actors: HashMap<OrderId, Addr<OrderActor>>,
 }
 
 impl OrderRegistry {
-    pub fn new(store: Store, hub: Addr<Hub>) -> Self {
+    pub fn new(store: Store, hub: Addr<Hub>, clock: Clock) -> Self {
         OrderRegistry {
             store,
             hub,
+            clock,
             actors: HashMap::new(),
         }
     }
@@ -57,6 +61,7 @@ impl Handler<ActorFor> for OrderRegistry {
             order: msg.0,
             store: self.store.clone(),
             hub: self.hub.clone(),
+            clock: self.clock.clone(),
             registry: ctx.address(),
             last_used: Instant::now(),
         }
@@ -80,6 +85,7 @@ pub struct OrderActor {
     order: OrderId,
     store: Store,
     hub: Addr<Hub>,
+    clock: Clock,
     registry: Addr<OrderRegistry>,
     last_used: Instant,
 }
@@ -109,12 +115,14 @@ impl Handler<ChangeStatus> for OrderActor {
     fn handle(&mut self, msg: ChangeStatus, _: &mut Context<Self>) -> Self::Result {
         self.last_used = Instant::now();
         let (store, hub, order) = (self.store.clone(), self.hub.clone(), self.order);
+        // Read in the mailbox's turn, so an order's history is stamped in the order applied.
+        let at = self.clock.now();
         let transition = actix_web::rt::task::spawn_blocking(move || {
             let publish = |event: &crate::domain::event::OrderEvent| {
                 hub.do_send(Publish(Arc::new(event.clone())))
             };
             store
-                .transition_order(order, msg.next, crate::domain::clock::now(), publish)
+                .transition_order(order, msg.next, at, publish)
                 .map(|(order, _event)| order)
                 .map_err(AppError::from)
         });

@@ -6,6 +6,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::domain::clock::Clock;
 use crate::domain::ids::UserId;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,6 +33,8 @@ pub struct TokenIssuer {
     decoding: DecodingKey,
     pub access_ttl_seconds: i64,
     pub refresh_ttl_seconds: i64,
+    /// Issue and expiry are read on the application's clock, not jsonwebtoken's.
+    clock: Clock,
 }
 
 fn random_token(bytes: usize) -> String {
@@ -41,13 +44,23 @@ fn random_token(bytes: usize) -> String {
 }
 
 impl TokenIssuer {
-    pub fn new(secret: &[u8], access_ttl_seconds: i64, refresh_ttl_seconds: i64) -> TokenIssuer {
+    pub fn new(
+        secret: &[u8],
+        access_ttl_seconds: i64,
+        refresh_ttl_seconds: i64,
+        clock: Clock,
+    ) -> TokenIssuer {
         TokenIssuer {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             access_ttl_seconds,
             refresh_ttl_seconds,
+            clock,
         }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// A new secret for a fresh installation.
@@ -55,6 +68,8 @@ impl TokenIssuer {
         random_token(48)
     }
 
+    /// An access token issued at `now` (seconds on this issuer's clock; the caller passes
+    /// it so the refresh token issued alongside expires from the same instant).
     pub fn issue_access(&self, user: UserId, token_version: u32, now: i64) -> String {
         let claims = AccessClaims {
             sub: user.to_string(),
@@ -69,14 +84,17 @@ impl TokenIssuer {
     }
 
     /// Checks signature, algorithm and expiry (no leeway: a token is dead when it says so).
+    /// jsonwebtoken would check `exp` against the system time; the check here reads the
+    /// application's clock instead, so it is the only one that decides.
     pub fn decode_access(&self, token: &str) -> Option<AccessClaims> {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
+        validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "sub"]);
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)
             .ok()?
             .claims;
-        (claims.token_type == "access").then_some(claims)
+        let alive = self.clock.unix_seconds() <= claims.exp;
+        (alive && claims.token_type == "access").then_some(claims)
     }
 
     /// A new opaque refresh token and the hash under which it is stored.
@@ -97,21 +115,41 @@ mod tests {
 
     #[test]
     fn access_tokens_round_trip_and_expire() {
-        let issuer = TokenIssuer::new(b"0123456789abcdef0123456789abcdef", 60, 600);
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let clock = Clock::system();
+        let issuer = TokenIssuer::new(b"0123456789abcdef0123456789abcdef", 60, 600, clock.clone());
+        let now = clock.unix_seconds();
         let token = issuer.issue_access(UserId::new(7), 3, now);
         let claims = issuer.decode_access(&token).unwrap();
         assert_eq!(claims.user_id(), Some(UserId::new(7)));
         assert_eq!(claims.ver, 3);
         let expired = issuer.issue_access(UserId::new(7), 3, now - 120);
         assert!(issuer.decode_access(&expired).is_none());
-        let other = TokenIssuer::new(b"another secret another secret!!!", 60, 600);
+        let other = TokenIssuer::new(b"another secret another secret!!!", 60, 600, clock);
         assert!(other.decode_access(&token).is_none());
+    }
+
+    /// Expiry is decided on the issuer's clock: moving it past `exp` kills a token that the
+    /// system time still considers good.
+    #[test]
+    fn access_tokens_expire_when_the_clock_passes_exp() {
+        let clock = Clock::system();
+        let issuer = TokenIssuer::new(b"0123456789abcdef0123456789abcdef", 60, 600, clock.clone());
+        let token = issuer.issue_access(UserId::new(7), 0, clock.unix_seconds());
+        clock.advance(std::time::Duration::from_secs(59));
+        assert!(
+            issuer.decode_access(&token).is_some(),
+            "still within its 60 s"
+        );
+        clock.advance(std::time::Duration::from_secs(2));
+        assert!(
+            issuer.decode_access(&token).is_none(),
+            "past exp on the clock"
+        );
     }
 
     #[test]
     fn refresh_tokens_are_random_and_hashed() {
-        let issuer = TokenIssuer::new(b"k", 60, 600);
+        let issuer = TokenIssuer::new(b"k", 60, 600, Clock::system());
         let (a, hash_a) = issuer.new_refresh();
         let (b, _) = issuer.new_refresh();
         assert_ne!(a, b);

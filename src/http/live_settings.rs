@@ -1,7 +1,9 @@
 //! What live connections need from the server that runs them: timings, the shutdown signal
-//! and the shared ping timer. Built by startup, read by `http::live`.
+//! and the shared ping timer. Started with the server, read by `http::live`.
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::config::Settings;
 
 /// Timings of live connections, and the signal that closes them when the server stops.
 #[derive(Debug, Clone)]
@@ -14,6 +16,22 @@ pub struct LiveSettings {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Beats every `ws_ping` for the WebSocket pings (see `Heartbeat`).
     pub heartbeat: Arc<Heartbeat>,
+}
+
+impl LiveSettings {
+    /// The timings of `settings` (at least a second each) and a running `Heartbeat`; streams
+    /// close when `shutdown` turns true. Call inside the actix System.
+    pub fn start(settings: &Settings, shutdown: tokio::sync::watch::Receiver<bool>) -> Self {
+        let seconds = |n: u64| Duration::from_secs(n.max(1));
+        let ws_ping = seconds(settings.ws_ping_seconds);
+        LiveSettings {
+            ws_ping,
+            ws_timeout: seconds(settings.ws_timeout_seconds),
+            sse_keepalive: seconds(settings.sse_keepalive_seconds),
+            shutdown,
+            heartbeat: Arc::new(Heartbeat::start(ws_ping)),
+        }
+    }
 }
 
 /// One timer for the pings of every WebSocket connection, rather than a timer per connection

@@ -3,11 +3,12 @@ use actix::Addr;
 use serde::Serialize;
 use std::sync::Arc;
 
+use super::blocking;
 use super::throttle::LoginThrottle;
-use super::{blocking, now};
 use crate::actors::messages::CredentialsChanged;
 use crate::actors::Hub;
 use crate::auth::{CurrentUser, PasswordHasher, TokenIssuer};
+use crate::domain::clock::Clock;
 use crate::domain::user::{Email, Password, ProfileChange, User};
 use crate::error::AppError;
 use crate::store::{RefreshOutcome, Store, StoreError};
@@ -52,6 +53,11 @@ impl Accounts {
         &self.tokens
     }
 
+    /// The application's clock, the one its tokens are issued and checked on.
+    pub fn clock(&self) -> &Clock {
+        self.tokens.clock()
+    }
+
     pub async fn register(
         &self,
         email: Email,
@@ -68,9 +74,8 @@ impl Accounts {
             ));
         }
         let password_hash = self.hasher.hash(password.expose().to_owned()).await?;
-        let store = self.store.clone();
+        let (store, joined) = (self.store.clone(), self.clock().now());
         blocking(move || {
-            let joined = now();
             // create_user refuses a duplicate email atomically, should another sign-up win
             // the race while the hash ran.
             Ok(store.create_user(|id| User {
@@ -121,7 +126,7 @@ impl Accounts {
     }
 
     async fn start_session(&self, user: &User) -> Result<TokenPair, AppError> {
-        let now = now().unix_timestamp();
+        let now = self.clock().unix_seconds();
         let (refresh, hash) = self.tokens.new_refresh();
         let (store, id, version) = (self.store.clone(), user.id, user.token_version);
         let expires = now + self.tokens.refresh_ttl_seconds;
@@ -134,7 +139,7 @@ impl Accounts {
 
     /// Spends a refresh token for a new pair. A token presented twice revokes its family.
     pub async fn refresh(&self, refresh: &str) -> Result<(User, TokenPair), AppError> {
-        let now = now().unix_timestamp();
+        let now = self.clock().unix_seconds();
         let (next, next_hash) = self.tokens.new_refresh();
         let old_hash = TokenIssuer::hash_refresh(refresh);
         let expires = now + self.tokens.refresh_ttl_seconds;
@@ -173,7 +178,8 @@ impl Accounts {
     /// a page's grace answer checks before handing out a successor it remembered.
     pub async fn refresh_alive(&self, refresh: &str) -> Result<bool, AppError> {
         let (store, hash) = (self.store.clone(), TokenIssuer::hash_refresh(refresh));
-        blocking(move || Ok(store.refresh_token_alive(&hash, now().unix_timestamp())?)).await
+        let now = self.clock().unix_seconds();
+        blocking(move || Ok(store.refresh_token_alive(&hash, now)?)).await
     }
 
     /// Revokes the refresh token's family and, when given, the access token at once.
@@ -299,7 +305,7 @@ impl Accounts {
                 u.password_hash = hash.clone();
             })?),
             Err(StoreError::NotFound) => {
-                let joined = now();
+                let joined = self.clock().now();
                 Ok(self.store.create_user(|id| User {
                     id,
                     email: email.clone(),
@@ -320,6 +326,8 @@ impl Accounts {
     /// Periodic housekeeping: expired tokens and stale throttle state.
     pub fn prune(&self) -> Result<usize, AppError> {
         self.throttle.retain_recent();
-        Ok(self.store.prune_expired_tokens(now().unix_timestamp())?)
+        Ok(self
+            .store
+            .prune_expired_tokens(self.clock().unix_seconds())?)
     }
 }

@@ -5,14 +5,15 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::blocking;
 use super::json::{CategoryJson, PageLinks, ProductJson};
-use super::{blocking, now};
 use crate::cache::Cache;
 pub use crate::cache::CacheHealth;
 use crate::domain::catalog::{
     Category, CategoryDraft, CategoryWithCount, PageRequest, Product, ProductDraft, ProductFilter,
     StockChange,
 };
+use crate::domain::clock::Clock;
 use crate::domain::ids::{CategoryId, ProductId};
 use crate::error::AppError;
 pub use crate::store::StorageHealth;
@@ -55,6 +56,8 @@ fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
 pub struct Catalog {
     store: Store,
     cache: Arc<Cache>,
+    /// Stamps products' creation and update times.
+    clock: Clock,
 }
 
 fn to_bytes<T: Serialize>(value: &T) -> Bytes {
@@ -62,8 +65,12 @@ fn to_bytes<T: Serialize>(value: &T) -> Bytes {
 }
 
 impl Catalog {
-    pub fn new(store: Store, cache: Arc<Cache>) -> Catalog {
-        Catalog { store, cache }
+    pub fn new(store: Store, cache: Arc<Cache>, clock: Clock) -> Catalog {
+        Catalog {
+            store,
+            cache,
+            clock,
+        }
     }
 
     /// Whether the database takes changes (it does not while the disk is full, say).
@@ -250,8 +257,8 @@ impl Catalog {
     }
 
     pub async fn create_product(&self, draft: ProductDraft) -> Result<Product, AppError> {
-        let store = self.store.clone();
-        blocking(move || store.create_product(draft, now()).map_err(AppError::from)).await
+        let (store, now) = (self.store.clone(), self.clock.now());
+        blocking(move || store.create_product(draft, now).map_err(AppError::from)).await
     }
 
     /// `change` makes the new product from the stored one, inside the write's transaction.
@@ -260,10 +267,10 @@ impl Catalog {
         id: ProductId,
         change: impl Fn(&Product) -> ProductDraft + Send + 'static,
     ) -> Result<Product, AppError> {
-        let store = self.store.clone();
+        let (store, now) = (self.store.clone(), self.clock.now());
         blocking(move || {
             store
-                .update_product(id, now(), change)
+                .update_product(id, now, change)
                 .map_err(AppError::from)
         })
         .await
@@ -279,8 +286,8 @@ impl Catalog {
         id: ProductId,
         change: StockChange,
     ) -> Result<Product, AppError> {
-        let store = self.store.clone();
-        blocking(move || Ok(store.change_stock(id, change, now())?)).await
+        let (store, now) = (self.store.clone(), self.clock.now());
+        blocking(move || Ok(store.change_stock(id, change, now)?)).await
     }
 
     pub async fn product_json_of(&self, product: &Product) -> Result<ProductJson, AppError> {
@@ -339,7 +346,7 @@ impl Catalog {
         }
         Ok(self
             .store
-            .seed_products(crate::demo::products(products, &ids), now())?)
+            .seed_products(crate::demo::products(products, &ids), self.clock.now())?)
     }
 }
 

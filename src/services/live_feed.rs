@@ -2,12 +2,12 @@
 //! credentials it was opened with expire or are revoked.
 use futures_util::StreamExt;
 use std::collections::VecDeque;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::time::Instant;
+use std::time::Duration;
 
 use super::blocking;
 use super::notifications::{Notifications, Subscription};
 use crate::auth::CurrentUser;
+use crate::domain::clock::Clock;
 use crate::domain::event::OrderEvent;
 use crate::domain::ids::EventId;
 use crate::error::AppError;
@@ -39,16 +39,49 @@ pub struct LiveFeed {
     backlog: VecDeque<OrderEvent>,
     replaying: bool,
     reset: Option<EventId>,
-    expires: Instant,
+    expiry: Expiry,
 }
 
-/// When a token with `exp` stops being accepted: it is valid through the second `exp`.
-fn expiry(exp: i64) -> Instant {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let dead_at = Duration::from_secs(u64::try_from(exp).unwrap_or(0).saturating_add(1));
-    Instant::now() + dead_at.saturating_sub(now)
+/// When the token a feed was opened with stops being accepted, on the application's clock:
+/// it is valid through the second `exp`.
+struct Expiry {
+    clock: Clock,
+    dead_at: time::OffsetDateTime,
+}
+
+impl Expiry {
+    fn of(clock: Clock, exp: i64) -> Expiry {
+        let dead_at = time::OffsetDateTime::from_unix_timestamp(exp.saturating_add(1))
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        Expiry { clock, dead_at }
+    }
+
+    fn passed(&self) -> bool {
+        self.clock.now() >= self.dead_at
+    }
+
+    /// Returns once the clock is past `dead_at`: one real timer for the time left, woken
+    /// early when a test moves the clock, then checked again. No polling, so an idle
+    /// connection costs one timer entry and one watch receiver, as before the clock.
+    async fn reached(&self) {
+        let mut moves = self.clock.moves();
+        loop {
+            let left = self.dead_at - self.clock.now();
+            if !left.is_positive() {
+                return;
+            }
+            let left = Duration::try_from(left).unwrap_or(Duration::MAX);
+            tokio::select! {
+                _ = tokio::time::sleep(left) => {}
+                moved = moves.changed() => {
+                    // The clock is gone only with the application: real time alone decides.
+                    if moved.is_err() {
+                        tokio::time::sleep(left).await;
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl Notifications {
@@ -74,7 +107,7 @@ impl Notifications {
             backlog: Default::default(),
             replaying: true,
             reset,
-            expires: expiry(current.claims.exp),
+            expiry: Expiry::of(self.clock.clone(), current.claims.exp),
         })
     }
 }
@@ -86,7 +119,7 @@ impl LiveFeed {
             return Ok(FeedItem::Reset(newest));
         }
         loop {
-            if Instant::now() >= self.expires {
+            if self.expiry.passed() {
                 return Ok(FeedItem::End(FeedEnd::Expired));
             }
             if let Some(event) = self.backlog.pop_front() {
@@ -102,7 +135,7 @@ impl LiveFeed {
             }
             let live = tokio::select! {
                 live = self.subscription.live.next() => live,
-                _ = tokio::time::sleep_until(self.expires) => continue,
+                _ = self.expiry.reached() => continue,
             };
             match live {
                 None => return Ok(FeedItem::End(self.why_dropped())),

@@ -17,8 +17,6 @@ use actix_web::web;
 
 use crate::error::AppError;
 
-pub(crate) use crate::domain::clock::now;
-
 pub use accounts::Accounts;
 pub use backups::Backups;
 pub use cart::Carts;

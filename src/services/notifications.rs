@@ -10,6 +10,7 @@ use crate::actors::messages::{
 };
 use crate::actors::Hub;
 use crate::auth::CurrentUser;
+use crate::domain::clock::Clock;
 use crate::domain::event::OrderEvent;
 use crate::domain::ids::{EventId, UserId};
 use crate::error::AppError;
@@ -23,6 +24,8 @@ const REPLAY_CHUNK: usize = 500;
 pub struct Notifications {
     pub(super) store: Store,
     hub: Addr<Hub>,
+    /// Live feeds end when their token expires on this clock.
+    pub(super) clock: Clock,
 }
 
 /// A registered live connection. Dropping it unregisters it.
@@ -62,8 +65,8 @@ impl Subscription {
 }
 
 impl Notifications {
-    pub fn new(store: Store, hub: Addr<Hub>) -> Notifications {
-        Notifications { store, hub }
+    pub fn new(store: Store, hub: Addr<Hub>, clock: Clock) -> Notifications {
+        Notifications { store, hub, clock }
     }
 
     /// Registers first, so nothing committed from now on is missed; the caller then replays

@@ -2,10 +2,11 @@
 use actix::Addr;
 use std::sync::Arc;
 
-use super::{blocking, now};
+use super::blocking;
 use crate::actors::messages::{ChangeStatus, Publish};
 use crate::actors::order::ActorFor;
 use crate::actors::{Hub, OrderRegistry};
+use crate::domain::clock::Clock;
 use crate::domain::event::OrderEvent;
 use crate::domain::ids::{OrderId, UserId};
 use crate::domain::order::{Order, OrderStatus};
@@ -21,6 +22,7 @@ pub struct Orders {
     store: Store,
     hub: Addr<Hub>,
     registry: Addr<OrderRegistry>,
+    clock: Clock,
 }
 
 /// An `Idempotency-Key` header value: 1..=255 visible ASCII characters.
@@ -39,11 +41,17 @@ pub fn parse_idempotency_key(raw: &str) -> Result<String, ValidationError> {
 }
 
 impl Orders {
-    pub fn new(store: Store, hub: Addr<Hub>, registry: Addr<OrderRegistry>) -> Orders {
+    pub fn new(
+        store: Store,
+        hub: Addr<Hub>,
+        registry: Addr<OrderRegistry>,
+        clock: Clock,
+    ) -> Orders {
         Orders {
             store,
             hub,
             registry,
+            clock,
         }
     }
 
@@ -57,7 +65,7 @@ impl Orders {
         let request = OrderRequest {
             user,
             idempotency: idempotency_key,
-            now: now(),
+            now: self.clock.now(),
         };
         let publish =
             Box::new(move |event: &OrderEvent| hub.do_send(Publish(Arc::new(event.clone()))));
@@ -141,6 +149,6 @@ impl Orders {
     }
 
     pub fn prune(&self) -> Result<usize, AppError> {
-        Ok(self.store.prune_idempotency_keys(now())?)
+        Ok(self.store.prune_idempotency_keys(self.clock.now())?)
     }
 }

@@ -1,6 +1,10 @@
 //! Order-email settings: on only when both `smtp_url` and `mail_from` are set.
+use std::thread::JoinHandle;
+use tokio::sync::watch;
+
 use crate::config::Settings;
 use crate::services::mail::MailSettings;
+use crate::store::Store;
 
 use super::StartupError;
 
@@ -20,4 +24,27 @@ pub fn mail_settings(settings: &Settings, port: u16) -> Result<Option<MailSettin
     MailSettings::parse(url.expose(), from, &public_url)
         .map(Some)
         .map_err(StartupError::Config)
+}
+
+/// Starts the order-email thread when mail is on; it ends when `stop` turns true.
+pub fn start_outbox(
+    settings: &Settings,
+    mail: Option<MailSettings>,
+    store: &Store,
+    stop: &watch::Sender<bool>,
+) -> Result<Option<JoinHandle<()>>, StartupError> {
+    let Some(mail) = mail else {
+        // Emails switched on later start from that moment: nothing piles up meanwhile.
+        store.clear_mail_state().map_err(StartupError::Store)?;
+        return Ok(None);
+    };
+    tracing::info!(settings = ?mail, "order emails are on");
+    let retry = super::webhooks::dispatch_settings(settings).retry;
+    let outbox = crate::services::mail::outbox::start(
+        store.clone(),
+        crate::services::mail::Mailer::new(mail),
+        retry,
+        stop.subscribe(),
+    )?;
+    Ok(Some(outbox))
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use orderstream::config::{Secret, Settings};
+use orderstream::domain::clock::Clock;
 use orderstream::startup::Application;
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
@@ -23,6 +24,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub data_dir: Arc<tempfile::TempDir>,
     pub settings: Settings,
+    /// The server's clock: `app.clock.advance(..)` moves the server's time forward (token
+    /// expiry, timestamps), so no test sleeps for an expiry. Kept across restarts.
+    pub clock: Clock,
     handle: Option<orderstream::startup::Stopper>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -63,15 +67,15 @@ impl TestApp {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let mut settings = test_settings(dir.path());
         adjust(&mut settings);
-        Self::start(dir, settings).await
+        Self::start(dir, settings, Clock::system()).await
     }
 
-    async fn start(data_dir: Arc<tempfile::TempDir>, settings: Settings) -> TestApp {
+    async fn start(data_dir: Arc<tempfile::TempDir>, settings: Settings, clock: Clock) -> TestApp {
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let server_settings = settings.clone();
+        let (server_settings, server_clock) = (settings.clone(), clock.clone());
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                match Application::build(server_settings).await {
+                match Application::build_with_clock(server_settings, server_clock).await {
                     Ok(app) => {
                         let ports = (app.port(), app.metrics_port());
                         let _ = ready_tx.send(Ok((ports, app.stopper())));
@@ -98,6 +102,7 @@ impl TestApp {
             client,
             data_dir,
             settings,
+            clock,
             handle: Some(handle),
             thread: Some(thread),
         }
@@ -122,7 +127,7 @@ impl TestApp {
     pub async fn restart(mut self) -> TestApp {
         self.stop().await;
         let (dir, settings) = (self.data_dir.clone(), self.settings.clone());
-        Self::start(dir, settings).await
+        Self::start(dir, settings, self.clock.clone()).await
     }
 
     /// Stops and starts again on the same data directory with adjusted settings.
@@ -130,7 +135,7 @@ impl TestApp {
         self.stop().await;
         let (dir, mut settings) = (self.data_dir.clone(), self.settings.clone());
         adjust(&mut settings);
-        Self::start(dir, settings).await
+        Self::start(dir, settings, self.clock.clone()).await
     }
 
     pub fn url(&self, path: &str) -> String {

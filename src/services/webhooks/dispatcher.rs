@@ -15,6 +15,7 @@ use tokio::sync::{watch, Semaphore};
 
 use super::payload::{event_message, webhook_event};
 use super::sender::{Message, Sender, SenderSettings};
+use crate::domain::clock::Clock;
 use crate::domain::event::LogEntry;
 use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::webhook::Webhook;
@@ -40,6 +41,7 @@ pub struct DispatchSettings {
 pub fn start(
     store: Store,
     settings: DispatchSettings,
+    clock: Clock,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
@@ -54,7 +56,7 @@ pub fn start(
             };
             runtime.block_on(async move {
                 tokio::select! {
-                    _ = supervise(store, settings) => {}
+                    _ = supervise(store, settings, clock) => {}
                     _ = shutdown.wait_for(|stop| *stop) => {}
                 }
             });
@@ -62,7 +64,7 @@ pub fn start(
 }
 
 /// Keeps one task running per active webhook.
-async fn supervise(store: Store, settings: DispatchSettings) {
+async fn supervise(store: Store, settings: DispatchSettings, clock: Clock) {
     let sender = match Sender::new(settings.sender) {
         Ok(sender) => sender,
         Err(e) => return tracing::error!(error = %e, "webhook HTTP client did not start"),
@@ -81,6 +83,7 @@ async fn supervise(store: Store, settings: DispatchSettings) {
                             sender: sender.clone(),
                             retry: settings.retry,
                             in_flight: in_flight.clone(),
+                            clock: clock.clone(),
                         };
                         tokio::spawn(worker.run())
                     });
@@ -98,6 +101,8 @@ pub(super) struct Worker {
     pub(super) sender: Sender,
     pub(super) retry: RetryPolicy,
     pub(super) in_flight: Arc<Semaphore>,
+    /// Stamps attempts and schedules retries; the naps between polls stay real (`POLL`).
+    pub(super) clock: Clock,
 }
 
 impl Worker {
@@ -129,7 +134,7 @@ impl Worker {
             return Ok(true);
         }
         let state = self.store.dispatch_state(self.id)?;
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         if let Some(at) = state.next_attempt_at {
             if at > now {
                 // Short naps, so "retry now", edits and deletion are seen soon.
@@ -160,7 +165,7 @@ impl Worker {
                 DispatchState {
                     cursor: state.cursor,
                     failures: attempt,
-                    next_attempt_at: Some(OffsetDateTime::now_utc() + delay),
+                    next_attempt_at: Some(self.clock.now() + delay),
                 },
             ),
             (status, _) => (status, done),
@@ -217,7 +222,7 @@ impl Worker {
             error: outcome.error,
             duration_ms: outcome.duration_ms,
             next_attempt_at,
-            created_at: crate::services::now(),
+            created_at: self.clock.now(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod sender;
 use rand::RngCore;
 
 use super::blocking;
+use crate::domain::clock::Clock;
 use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::webhook::{
     Webhook, WebhookDraft, WebhookEvent, WebhookInput, WebhookSecret, SECRET_BYTES,
@@ -28,6 +29,8 @@ const MANUAL_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 pub struct Webhooks {
     store: Store,
     sender: SenderSettings,
+    /// Stamps webhooks, manual deliveries and pings.
+    clock: Clock,
 }
 
 fn new_secret() -> WebhookSecret {
@@ -37,8 +40,12 @@ fn new_secret() -> WebhookSecret {
 }
 
 impl Webhooks {
-    pub fn new(store: Store, sender: SenderSettings) -> Webhooks {
-        Webhooks { store, sender }
+    pub fn new(store: Store, sender: SenderSettings, clock: Clock) -> Webhooks {
+        Webhooks {
+            store,
+            sender,
+            clock,
+        }
     }
 
     /// Parses a create (no `current`) or an update against the stored webhook.
@@ -64,9 +71,8 @@ impl Webhooks {
 
     /// A new webhook with a fresh secret (the only time the secret is shown is this answer).
     pub async fn create(&self, draft: WebhookDraft) -> Result<Webhook, AppError> {
-        let store = self.store.clone();
-        let hook =
-            blocking(move || Ok(store.create_webhook(draft, new_secret(), super::now())?)).await?;
+        let (store, now) = (self.store.clone(), self.clock.now());
+        let hook = blocking(move || Ok(store.create_webhook(draft, new_secret(), now)?)).await?;
         // Durable before the secret is shown: it is shown once, so it must not be lost.
         self.store.durable().await?;
         Ok(hook)
@@ -195,7 +201,7 @@ impl Webhooks {
             error: outcome.error,
             duration_ms: outcome.duration_ms,
             next_attempt_at: None,
-            created_at: super::now(),
+            created_at: self.clock.now(),
         };
         let store = self.store.clone();
         blocking(move || Ok(store.record_delivery(&delivery, None)?)).await
@@ -205,7 +211,7 @@ impl Webhooks {
     /// are not retried: the admin sees the outcome and can press again.
     pub async fn ping(&self, id: WebhookId) -> Result<Delivery, AppError> {
         let hook = self.get(id).await?;
-        let message = payload::ping_message(id, rand::random());
+        let message = payload::ping_message(id, rand::random(), self.clock.now());
         self.send_once(&hook, &message, None, WebhookEvent::Ping, 1)
             .await
     }

@@ -8,7 +8,6 @@
 use std::collections::BTreeSet;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use time::OffsetDateTime;
 
 use super::dispatcher::{Worker, BATCH, POLL};
 use super::payload::{event_message, webhook_event};
@@ -84,7 +83,7 @@ impl Worker {
         loop {
             let outcome = self.send(&hook, &message).await;
             let (status, wait) = self.verdict(&outcome, attempt);
-            let next_at = wait.map(|delay| OffsetDateTime::now_utc() + delay);
+            let next_at = wait.map(|delay| self.clock.now() + delay);
             let delivery = self.delivery(&entry, attempt, status, outcome, next_at);
             self.store.record_delivery(&delivery, None)?;
             match (status, wait) {

@@ -1,5 +1,6 @@
 //! The Standard Webhooks body: `{"type", "timestamp", "data"}`, and the delivery's `webhook-id`.
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use super::sender::Message;
 use crate::domain::event::{EventKind, LogEntry, StockLowEvent};
@@ -15,7 +16,7 @@ struct Body<'a, T: Serialize> {
     data: T,
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
+fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
@@ -83,10 +84,10 @@ struct PingData {
 }
 
 /// A test event; `nonce` keeps two pings apart.
-pub fn ping_message(hook: WebhookId, nonce: u64) -> Message {
+pub fn ping_message(hook: WebhookId, nonce: u64, at: OffsetDateTime) -> Message {
     let body = Body {
         kind: WebhookEvent::Ping.as_str(),
-        timestamp: rfc3339(crate::services::now()),
+        timestamp: rfc3339(at),
         data: PingData {
             webhook_id: hook.get(),
         },

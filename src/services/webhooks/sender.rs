@@ -78,6 +78,8 @@ impl Sender {
                 duration_ms: 0,
             };
         }
+        // The system time, not the application's clock: the receiver checks this header
+        // against its own clock to refuse replays.
         let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
         let signature = hook.secret.sign(&message.id, timestamp, &message.body);
         let result = self

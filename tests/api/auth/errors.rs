@@ -306,23 +306,36 @@ async fn missing_garbage_and_foreign_bearer_tokens_are_401() {
     assert_eq!(me_status(&app, &user.access).await, 200);
 }
 
+/// The server's clock is moved past the token's lifetime instead of sleeping through it.
 #[tokio::test]
 async fn an_expired_access_token_is_401() {
-    let app = TestApp::spawn_with(|s| s.access_ttl_seconds = 1).await;
+    let app = TestApp::spawn_with(|s| s.access_ttl_seconds = 60).await;
     let user = app.new_user().await;
     assert_eq!(me_status(&app, &user.access).await, 200);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while me_status(&app, &user.access).await == 200 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the access token never expired"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    app.clock.advance(std::time::Duration::from_secs(59));
+    assert_eq!(
+        me_status(&app, &user.access).await,
+        200,
+        "good until its lifetime is over"
+    );
+    app.clock.advance(std::time::Duration::from_secs(2));
     problem(app.get("/api/me/", Some(&user.access)).await, 401).await;
     // The refresh token still works and mints a fresh access token.
     let response = try_refresh(&app, &user.refresh).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(me_status(&app, body["access"].as_str().unwrap()).await, 200);
+}
+
+/// A refresh token is spent no later than its lifetime, on the server's clock.
+#[tokio::test]
+async fn an_expired_refresh_token_is_401() {
+    let app = TestApp::spawn_with(|s| s.refresh_ttl_seconds = 3600).await;
+    let user = app.new_user().await;
+    app.clock.advance(std::time::Duration::from_secs(3601));
+    problem(try_refresh(&app, &user.refresh).await, 401).await;
+    // Signing in again starts a fresh session.
+    let (access, refresh) = app.login(&user.email, PASSWORD).await;
+    assert_eq!(me_status(&app, &access).await, 200);
+    assert_eq!(try_refresh(&app, &refresh).await.status(), 200);
 }

@@ -1,6 +1,11 @@
 //! A live stream closes when its access token expires (WebSocket 4001, SSE `auth-expired`);
 //! the page renews its session through the refresh cookie and reconnects with the fresh
 //! access cookie, so updates keep arriving without a reload.
+//!
+//! The server's clock is moved past each token's lifetime (no sleeping). The page has no
+//! timer of its own for expiry: the server closing the stream is what drives the renewal, and
+//! the browser still holds the (real-time) access cookie, so only the server's refusal makes
+//! it spend the refresh token.
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -9,8 +14,11 @@ use super::proxy::websocket_blocking_proxy;
 use super::{assert_clean, browser_available, log_in, shop_with, WAIT};
 use crate::helpers::PASSWORD;
 
+/// An access token's lifetime here, and how far the clock moves to outlive one.
+const TTL_SECONDS: u64 = 60;
+
 async fn the_page_outlives_its_access_tokens(block_websocket: bool) {
-    let shop = shop_with(|s| s.access_ttl_seconds = 2).await;
+    let shop = shop_with(|s| s.access_ttl_seconds = TTL_SECONDS as i64).await;
     let app = &shop.app;
     let shopper = app.new_user().await;
     app.add_to_cart(&shopper, shop.espresso, 1).await;
@@ -41,10 +49,19 @@ async fn the_page_outlives_its_access_tokens(block_websocket: bool) {
     page.wait_for(&connected, WAIT, "the live connection").await;
     page.eval("window.__sameDocument = true").await;
 
-    // Two access tokens' lifetimes: the stream is closed and renewed at least once.
-    tokio::time::sleep(Duration::from_millis(4500)).await;
-    page.wait_for(&connected, WAIT, "the renewed live connection")
+    // Two access tokens' lifetimes: each time the server closes the stream, the page renews
+    // its session and reconnects.
+    for _ in 0..2 {
+        app.clock.advance(Duration::from_secs(TTL_SECONDS + 1));
+        page.wait_for(
+            "document.body.dataset.liveTransport === 'reconnecting'",
+            WAIT,
+            "the stream closed for the expired token",
+        )
         .await;
+        page.wait_for(&connected, WAIT, "the renewed live connection")
+            .await;
+    }
     let admin = app.admin().await;
     let shipped = app
         .post(
@@ -63,10 +80,7 @@ async fn the_page_outlives_its_access_tokens(block_websocket: bool) {
     assert_eq!(page.eval("window.__sameDocument").await, json!(true));
     let urls = page.requested_urls();
     let streams = urls.iter().filter(|u| u.contains(stream_path)).count();
-    assert!(
-        streams >= 2,
-        "reconnected after the token expired: {urls:?}"
-    );
+    assert!(streams >= 3, "reconnected after each expiry: {urls:?}");
     assert!(
         urls.iter().any(|u| u.ends_with("/account/session")),
         "the session was renewed before reconnecting"

@@ -1,0 +1,140 @@
+//! Everything but the HTTP server: store, cache, actors and services, which the CLI
+//! subcommands use too.
+use actix::Actor;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{cache, limits, secret, webhooks, StartupError};
+use crate::actors::{Hub, OrderRegistry};
+use crate::auth::{PasswordHasher, TokenIssuer};
+use crate::config::Settings;
+use crate::domain::clock::Clock;
+use crate::domain::user::{Email, Password};
+use crate::services::backups::BackupSchedule;
+use crate::services::throttle::LoginThrottle;
+use crate::services::{
+    Accounts, Backups, Carts, Catalog, Notifications, Orders, Services, Webhooks,
+};
+use crate::store::{Store, StoreError};
+
+/// Needs a running actix System.
+pub struct Context {
+    pub store: Store,
+    pub services: Services,
+    /// The clock every service decides time-based rules on.
+    pub clock: Clock,
+}
+
+impl Context {
+    pub fn open(settings: &Settings) -> Result<Context, StartupError> {
+        Context::open_with_clock(settings, Clock::system())
+    }
+
+    /// As `open`, on a given clock (tests move it instead of sleeping for an expiry).
+    pub fn open_with_clock(settings: &Settings, clock: Clock) -> Result<Context, StartupError> {
+        let store = open_store(&settings.data_dir, settings.db_cache_mb)?;
+        store.set_stock_low_threshold(settings.stock_low_threshold);
+        let tokens = TokenIssuer::new(
+            secret::jwt_secret(settings)?.as_bytes(),
+            settings.access_ttl_seconds,
+            settings.refresh_ttl_seconds,
+            clock.clone(),
+        );
+        let hasher = PasswordHasher::new(settings.argon2_memory_kib, settings.argon2_iterations);
+        let throttle = LoginThrottle::new(
+            settings.login_attempts_per_ip_per_minute,
+            settings.login_failures_per_email_per_hour,
+        )
+        .with_registrations_per_address_per_hour(settings.registrations_per_ip_per_hour);
+        let cache = Arc::new(cache::build(settings, &store)?);
+        let live_limits = limits::live_limits(settings);
+        tracing::debug!(?live_limits, "live connection limits");
+        let hub = Hub::with_limits(live_limits).start();
+        let registry = OrderRegistry::new(store.clone(), hub.clone(), clock.clone()).start();
+        let backup_schedule = BackupSchedule::from_settings(
+            settings.backup_dir.as_deref(),
+            settings.backup_every_hours,
+            settings.backup_keep,
+        );
+        let services = Services {
+            accounts: Accounts::new(store.clone(), hasher, tokens, throttle, hub.clone()),
+            catalog: Catalog::new(store.clone(), cache, clock.clone()),
+            cart: Carts::new(store.clone()),
+            orders: Orders::new(store.clone(), hub.clone(), registry, clock.clone()),
+            notifications: Notifications::new(store.clone(), hub, clock.clone()),
+            backups: Backups::new(store.clone(), backup_schedule),
+            webhooks: Webhooks::new(
+                store.clone(),
+                webhooks::sender_settings(settings),
+                clock.clone(),
+            ),
+        };
+        Ok(Context {
+            store,
+            services,
+            clock,
+        })
+    }
+
+    pub fn ensure_admin(&self, email: &str, password: &str) -> Result<(), StartupError> {
+        let email = Email::parse(email).map_err(|e| StartupError::Config(e.to_string()))?;
+        let password = Password::parse("password", password)
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        self.services
+            .accounts
+            .ensure_admin(&email, &password)
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        Ok(())
+    }
+
+    /// What a server does to its data before serving: the configured admin, a hint when
+    /// there is none, the demo catalog in an empty database, the live order counts.
+    pub fn prepare(&self, settings: &Settings) -> Result<(), StartupError> {
+        if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
+            self.ensure_admin(email, password.expose())?;
+        }
+        if self.store.admin_count().map_err(StartupError::Store)? == 0 {
+            tracing::info!(
+                "no admin yet: create one with `orderstream create-admin --email you@example.com`"
+            );
+        }
+        if settings.demo && self.catalog_is_empty() {
+            let seeded = self
+                .services
+                .catalog
+                .seed_demo(settings.demo_products)
+                .map_err(|e| StartupError::Config(e.to_string()))?;
+            tracing::info!(
+                products = seeded,
+                "seeded a demo catalog (disable with --no-demo)"
+            );
+        }
+        self.services
+            .notifications
+            .seed_order_counts()
+            .map_err(|e| StartupError::Config(e.to_string()))
+    }
+
+    /// Asks sled, not the catalog index: the index may still be loading in the background.
+    fn catalog_is_empty(&self) -> bool {
+        self.store.catalog_is_empty().unwrap_or(false)
+    }
+}
+
+/// Opens the database, waiting a moment if a process that is stopping still holds it.
+fn open_store(dir: &Path, cache_mb: u64) -> Result<Store, StartupError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        match Store::open_with_cache(dir, cache_mb) {
+            Ok(store) => return Ok(store),
+            Err(StoreError::Locked) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            Err(StoreError::Locked) => {
+                return Err(StartupError::DatabaseLocked(dir.display().to_string()))
+            }
+            Err(other) => return Err(StartupError::Store(other)),
+        }
+    }
+}
