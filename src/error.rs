@@ -117,6 +117,12 @@ impl From<ValidationError> for AppError {
     }
 }
 
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        AppError::fields(errors)
+    }
+}
+
 impl From<Vec<ValidationError>> for AppError {
     fn from(list: Vec<ValidationError>) -> Self {
         let mut errors = FieldErrors::new();

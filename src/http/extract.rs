@@ -5,6 +5,8 @@ use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::domain::catalog::ProductFilter;
+use crate::domain::catalog_input::FilterFields;
 use crate::domain::FieldErrors;
 use crate::error::AppError;
 
@@ -152,6 +154,20 @@ pub fn query_value<'a>(
         return Err(AppError::field(name, "must be given once"));
     }
     Ok(first)
+}
+
+/// The product list's filters from its query (the API's list and the catalog page): known
+/// parameters parsed, each malformed value named in one 400; others are ignored, as DRF does.
+pub fn product_filter(pairs: &[(String, String)]) -> Result<ProductFilter, AppError> {
+    let fields = FilterFields {
+        category: query_value(pairs, "category")?,
+        min_price: query_value(pairs, "min_price")?,
+        max_price: query_value(pairs, "max_price")?,
+        in_stock: query_value(pairs, "in_stock")?,
+        search: query_value(pairs, "search")?,
+        ordering: query_value(pairs, "ordering")?,
+    };
+    Ok(ProductFilter::parse(fields)?)
 }
 
 /// Absolute URL of the current path (without query), for pagination links.

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::json;
 use crate::auth::CurrentUser;
-use crate::domain::user::{Email, Password, ProfileChange};
+use crate::domain::user::{Password, ProfileChange, Registration};
 use crate::error::AppError;
 use crate::http::client_address::client_address;
 use crate::http::extract::ApiJson;
@@ -97,25 +97,14 @@ pub async fn register(
     body: ApiJson<RegisterBody>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.0;
-    let email = Email::parse(&body.email);
-    let password = Password::parse("password", &body.password);
-    let profile = ProfileChange::parse(body.name.as_deref(), None, None);
-    let (email, password, profile) = match (email, password, profile) {
-        (Ok(e), Ok(p), Ok(profile)) => (e, p, profile),
-        (e, p, profile) => {
-            let mut list: Vec<_> = [e.err(), p.err()].into_iter().flatten().collect();
-            list.extend(profile.err().unwrap_or_default());
-            return Err(list.into());
-        }
-    };
+    let Registration {
+        email,
+        password,
+        name,
+    } = Registration::parse(&body.email, &body.password, body.name.as_deref())?;
     let user = services
         .accounts
-        .register(
-            email,
-            password,
-            profile.name.unwrap_or_default(),
-            &client_address(&req),
-        )
+        .register(email, password, name, &client_address(&req))
         .await?;
     Ok(json(StatusCode::CREATED, &UserJson::from(&user)))
 }

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use super::catalog::{cached_json, page_links};
 use super::{json, page_request, path_id};
 use crate::domain::catalog::CategoryDraft;
+use crate::domain::catalog_input::CategoryFields;
 use crate::domain::ids::CategoryId;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, ApiJson};
@@ -32,31 +33,10 @@ pub struct CategoryBody {
 }
 
 impl CategoryBody {
-    /// A full draft: fields missing from a PATCH come from `current`; PUT and POST need a name.
-    fn draft(
-        self,
-        current: Option<&crate::domain::catalog::Category>,
-    ) -> Result<CategoryDraft, AppError> {
-        let name = match (self.name, current) {
-            (Some(n), _) => CategoryDraft::parse_name(&n),
-            (None, Some(c)) => Ok(c.name.clone()),
-            (None, None) => Err(crate::domain::ValidationError::new(
-                "name",
-                "this field is required",
-            )),
-        };
-        let description = match (self.description, current) {
-            (Some(d), _) => CategoryDraft::parse_description(&d),
-            (None, Some(c)) => Ok(c.description.clone()),
-            (None, None) => Ok(String::new()),
-        };
-        match (name, description) {
-            (Ok(name), Ok(description)) => Ok(CategoryDraft { name, description }),
-            (n, d) => Err([n.err(), d.err()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .into()),
+    fn fields(&self) -> CategoryFields<'_> {
+        CategoryFields {
+            name: self.name.as_deref(),
+            description: self.description.as_deref(),
         }
     }
 }
@@ -141,7 +121,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let created = services
         .catalog
-        .create_category(body.0.draft(None)?)
+        .create_category(CategoryDraft::parse(body.0.fields(), None)?)
         .await?;
     Ok(json(
         StatusCode::CREATED,
@@ -157,7 +137,7 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id: CategoryId = path_id(id)?;
     let current = services.catalog.category(id).await?;
-    let draft = body.draft(partial.then_some(&current.category))?;
+    let draft = CategoryDraft::parse(body.fields(), partial.then_some(&current.category))?;
     let updated = services
         .catalog
         .update_category(id, move |_| draft.clone())
