@@ -8,7 +8,7 @@ use std::pin::Pin;
 use crate::domain::catalog::ProductFilter;
 use crate::domain::catalog_input::FilterFields;
 use crate::domain::FieldErrors;
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_QUERY_BYTES: usize = 4096;
@@ -116,15 +116,14 @@ pub async fn limit_uri(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     if req.path().len() > MAX_PATH_BYTES || req.query_string().len() > MAX_QUERY_BYTES {
-        let problem = serde_json::json!({
-            "type": "about:blank",
-            "title": "URI too long",
-            "status": 414,
-            "detail": "the path may be at most 2048 bytes and the query string at most 4096",
-        });
+        let problem = Problem::new(
+            actix_web::http::StatusCode::URI_TOO_LONG,
+            "URI too long",
+            "the path may be at most 2048 bytes and the query string at most 4096",
+        );
         let response = actix_web::HttpResponse::UriTooLong()
             .content_type("application/problem+json")
-            .body(problem.to_string());
+            .body(problem.body());
         return Ok(req.into_response(response));
     }
     Ok(next.call(req).await?.map_into_boxed_body())

@@ -6,12 +6,15 @@ use utoipa::ToSchema;
 use super::catalog::{cached_json, page_links};
 use super::{json, page_request, path_id};
 use crate::domain::catalog::{Product, ProductDraft, StockChange};
+use crate::domain::catalog::{MAX_DESCRIPTION, MAX_PRODUCT_NAME};
 use crate::domain::catalog_input::{Given, ProductChanges, ProductFields};
 use crate::domain::ids::ProductId;
 use crate::domain::money::Money;
 use crate::domain::ValidationError;
 use crate::error::AppError;
 use crate::http::extract::{product_filter, query_pairs, ApiJson};
+use crate::http::openapi::responses::{AdminWriteErrors, NoBodyChangeErrors};
+use crate::http::openapi::schemas::{optional_name, optional_text};
 use crate::http::user_extract::Admin;
 use crate::services::json::{Page, ProductJson};
 use crate::services::Services;
@@ -21,16 +24,9 @@ use crate::services::Services;
 #[serde(deny_unknown_fields)]
 #[schema(as = ProductPatch)]
 pub struct ProductBody {
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
+    #[schema(schema_with = optional_name::<{ MAX_PRODUCT_NAME }>)]
     name: Option<String>,
-    #[schema(
-        max_length = 5000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
+    #[schema(schema_with = optional_text::<{ MAX_DESCRIPTION }>)]
     description: Option<String>,
     #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,8}(\.[0-9]{1,2})?$", example = "19.99")]
     price: Option<Money>,
@@ -150,12 +146,7 @@ pub async fn detail(
             ("Delete" = (operation_id = "products_delete", parameters(("id" = "$response.body#/id")))),
             ("Stock" = (operation_id = "products_stock", parameters(("id" = "$response.body#/id"))))
          )),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        AdminWriteErrors,
     ),
     security(("bearer" = []))
 )]
@@ -205,13 +196,8 @@ async fn update(
     request_body = crate::http::openapi::schemas::ProductInput,
     responses(
         (status = 200, description = "The product", body = ProductJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        AdminWriteErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -233,13 +219,8 @@ pub async fn put(
     request_body = ProductBody,
     responses(
         (status = 200, description = "The product", body = ProductJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        AdminWriteErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -260,10 +241,7 @@ pub async fn patch(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Product id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        NoBodyChangeErrors,
     ),
     security(("bearer" = []))
 )]
@@ -285,13 +263,8 @@ pub async fn delete(
     request_body = StockBody,
     responses(
         (status = 200, description = "The product", body = ProductJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        AdminWriteErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
