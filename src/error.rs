@@ -1,7 +1,7 @@
 //! One application error, turned into RFC 9457 problem+json in one place.
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::domain::order::Shortage;
 use crate::domain::{FieldErrors, ValidationError};
@@ -83,27 +83,61 @@ impl AppError {
     }
 
     /// The problem document; the user-facing detail never carries internals.
-    pub fn problem(&self) -> serde_json::Value {
-        let status = self.status_code().as_u16();
-        let mut body = json!({
-            "type": "about:blank",
-            "title": self.title(),
-            "status": status,
-            "detail": self.to_string(),
-        });
+    pub fn problem(&self) -> Problem {
+        let mut problem = Problem::new(self.status_code(), self.title(), self.to_string());
         match self {
-            AppError::Validation { errors, .. } => body["errors"] = json!(errors),
+            AppError::Validation { errors, .. } => problem.errors = Some(errors.clone()),
             AppError::OutOfStock(shortages) => {
                 let names: Vec<String> = shortages
                     .iter()
                     .map(|s| format!("{} (only {} left)", s.name, s.available))
                     .collect();
-                body["detail"] = json!(format!("not enough stock for: {}", names.join(", ")));
-                body["products"] = json!(shortages);
+                problem.detail = format!("not enough stock for: {}", names.join(", "));
+                problem.products = Some(shortages.clone());
             }
             _ => {}
         }
-        body
+        problem
+    }
+}
+
+// Every error the server sends, and the very type the OpenAPI document describes.
+/// An RFC 9457 problem document (`application/problem+json`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[schema(example = "about:blank")]
+    pub r#type: &'static str,
+    #[schema(example = "Bad request")]
+    pub title: &'static str,
+    #[schema(example = 400, minimum = 400, maximum = 599)]
+    pub status: u16,
+    #[schema(example = "some fields are invalid")]
+    pub detail: String,
+    /// On validation failures: the messages for each field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, Vec<String>>>, nullable = false)]
+    pub errors: Option<FieldErrors>,
+    /// On `409` when placing an order: the products short of stock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub products: Option<Vec<Shortage>>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Problem {
+        Problem {
+            r#type: "about:blank",
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: None,
+            products: None,
+        }
+    }
+
+    /// The document as sent.
+    pub fn body(&self) -> String {
+        serde_json::to_string(self).expect("a problem serializes")
     }
 }
 
@@ -114,6 +148,12 @@ impl From<ValidationError> for AppError {
             detail,
             errors: FieldErrors::from([(e.field, vec![e.message])]),
         }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        AppError::fields(errors)
     }
 }
 
@@ -181,6 +221,6 @@ impl ResponseError for AppError {
             }
             _ => {}
         }
-        response.body(self.problem().to_string())
+        response.body(self.problem().body())
     }
 }

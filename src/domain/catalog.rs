@@ -119,37 +119,52 @@ impl StockChange {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+// The product list's sort orders; the OpenAPI document lists this very type, by the names
+// `parse` takes (kept in step with `as_str` by a test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, utoipa::ToSchema)]
+#[schema(as = ProductOrdering)]
 pub enum Ordering {
     #[default]
+    #[schema(rename = "id")]
     IdAsc,
+    #[schema(rename = "-id")]
     IdDesc,
+    #[schema(rename = "price")]
     PriceAsc,
+    #[schema(rename = "-price")]
     PriceDesc,
+    #[schema(rename = "name")]
     NameAsc,
+    #[schema(rename = "-name")]
     NameDesc,
+    #[schema(rename = "created_at")]
     CreatedAsc,
+    #[schema(rename = "-created_at")]
     CreatedDesc,
 }
 
 impl Ordering {
+    pub const ALL: [Ordering; 8] = [
+        Ordering::IdAsc,
+        Ordering::IdDesc,
+        Ordering::PriceAsc,
+        Ordering::PriceDesc,
+        Ordering::NameAsc,
+        Ordering::NameDesc,
+        Ordering::CreatedAsc,
+        Ordering::CreatedDesc,
+    ];
+
     pub fn parse(raw: &str) -> Result<Ordering, ValidationError> {
-        Ok(match raw {
-            "id" => Ordering::IdAsc,
-            "-id" => Ordering::IdDesc,
-            "price" => Ordering::PriceAsc,
-            "-price" => Ordering::PriceDesc,
-            "name" => Ordering::NameAsc,
-            "-name" => Ordering::NameDesc,
-            "created_at" => Ordering::CreatedAsc,
-            "-created_at" => Ordering::CreatedDesc,
-            _ => {
-                return Err(ValidationError::new(
+        Self::ALL
+            .into_iter()
+            .find(|o| o.as_str() == raw)
+            .ok_or_else(|| {
+                ValidationError::new(
                     "ordering",
                     "must be one of id, -id, price, -price, name, -name, created_at, -created_at",
-                ))
-            }
-        })
+                )
+            })
     }
 
     pub fn as_str(self) -> &'static str {
@@ -267,6 +282,23 @@ mod tests {
             refused.to_string(),
             "stock would exceed the maximum of 1000000000 (it is 999999990)"
         );
+    }
+
+    #[test]
+    fn the_documented_orderings_are_those_parse_takes() {
+        let schema = <Ordering as utoipa::PartialSchema>::schema();
+        let schema = serde_json::to_value(schema).unwrap();
+        let documented: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let named: Vec<&str> = Ordering::ALL.iter().map(|o| o.as_str()).collect();
+        assert_eq!(documented, named);
+        for ordering in Ordering::ALL {
+            assert_eq!(Ordering::parse(ordering.as_str()), Ok(ordering));
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Pure types and rules: no IO, no actix, no sled.
 pub mod cart;
 pub mod catalog;
+pub mod catalog_input;
 pub mod clock;
 pub mod event;
 pub mod ids;

@@ -5,7 +5,9 @@ use super::ids::{OrderId, ProductId, UserId};
 use super::money::Money;
 use super::ValidationError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+// The OpenAPI document describes this very type.
+/// The status of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OrderStatus {
     Pending,
@@ -167,9 +169,11 @@ mod tests {
     }
 }
 
-/// One line of an order that cannot be filled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+// Sent in the `409` problem's `products`; the OpenAPI document describes this very type.
+/// A product an order cannot be filled with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Shortage {
+    #[schema(value_type = u64, minimum = 1)]
     pub product_id: ProductId,
     pub name: String,
     pub requested: u32,

@@ -2,8 +2,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::ids::UserId;
-use super::validation::bounded_text;
-use super::ValidationError;
+use super::validation::{bounded_text, Collector};
+use super::{FieldErrors, ValidationError};
 
 pub const MAX_EMAIL_CHARS: usize = 254;
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -101,33 +101,59 @@ impl ProfileChange {
         name: Option<&str>,
         phone: Option<&str>,
         address: Option<&str>,
-    ) -> Result<Self, Vec<ValidationError>> {
-        let mut errors = Vec::new();
-        let mut field = |field: &str, raw: Option<&str>, max: usize| {
-            raw.and_then(|r| bounded_text(field, r, max).map_err(|e| errors.push(e)).ok())
-        };
-        let change = ProfileChange {
-            name: field("name", name, MAX_NAME_CHARS),
-            phone: field("phone", phone, MAX_PHONE_CHARS),
-            address: field("address", address, MAX_ADDRESS_CHARS),
-            order_emails: None,
-        };
-        if let Some(phone) = &change.phone {
-            let ok = phone
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-            if !ok {
-                errors.push(ValidationError::new(
-                    "phone",
-                    "may contain only digits, spaces and + - ( ) .",
-                ));
-            }
-        }
-        if errors.is_empty() {
-            Ok(change)
-        } else {
-            Err(errors)
-        }
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = Collector::default();
+        let name = name.map(|r| errors.take(bounded_text("name", r, MAX_NAME_CHARS)));
+        let phone = phone.map(|r| errors.take(parse_phone(r)));
+        let address = address.map(|r| errors.take(bounded_text("address", r, MAX_ADDRESS_CHARS)));
+        // A given field is `Some(None)` only when it was refused, which `finish` reports.
+        errors.finish(|| {
+            Some(ProfileChange {
+                name: name.flatten(),
+                phone: phone.flatten(),
+                address: address.flatten(),
+                order_emails: None,
+            })
+        })
+    }
+}
+
+fn parse_phone(raw: &str) -> Result<String, ValidationError> {
+    let phone = bounded_text("phone", raw, MAX_PHONE_CHARS)?;
+    let ok = phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    if !ok {
+        return Err(ValidationError::new(
+            "phone",
+            "may contain only digits, spaces and + - ( ) .",
+        ));
+    }
+    Ok(phone)
+}
+
+/// What a sign-up gives: the API's body and the register page's form both become this.
+#[derive(Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub password: Password,
+    pub name: String,
+}
+
+impl Registration {
+    /// Every field checked, every problem reported at once.
+    pub fn parse(email: &str, password: &str, name: Option<&str>) -> Result<Self, FieldErrors> {
+        let mut errors = Collector::default();
+        let email = errors.take(Email::parse(email));
+        let password = errors.take(Password::parse("password", password));
+        let name = errors.take(bounded_text("name", name.unwrap_or(""), MAX_NAME_CHARS));
+        errors.finish(|| {
+            Some(Registration {
+                email: email?,
+                password: password?,
+                name: name?,
+            })
+        })
     }
 }
 

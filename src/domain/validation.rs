@@ -37,13 +37,25 @@ impl Collector {
         }
     }
 
-    pub fn finish(self) -> Result<(), FieldErrors> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(self.errors)
+    /// `Ok(value)` when nothing was refused; `value` is built only then, from the fields
+    /// `take` kept (each `Some` once no error was collected).
+    pub fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, FieldErrors> {
+        if !self.errors.is_empty() {
+            return Err(self.errors);
         }
+        // Every field that `take` refused left an error; none did, so every one is `Some`.
+        value().ok_or_else(|| {
+            FieldErrors::from([(
+                "non_field_errors".to_owned(),
+                vec!["the input could not be parsed".to_owned()],
+            )])
+        })
     }
+}
+
+/// A field a whole body must give.
+pub fn required<T>(field: &str, given: Option<T>) -> Result<T, ValidationError> {
+    given.ok_or_else(|| ValidationError::new(field, "this field is required"))
 }
 
 /// Trims and bounds a free-text field by characters (not bytes).

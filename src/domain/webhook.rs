@@ -207,17 +207,15 @@ impl WebhookDraft {
             .parallel
             .or(current.map(|c| c.parallel))
             .unwrap_or(false);
-        errors.finish()?;
-        match (url, events, description) {
-            (Some(url), Some(events), Some(description)) => Ok(WebhookDraft {
-                url,
-                events,
+        errors.finish(|| {
+            Some(WebhookDraft {
+                url: url?,
+                events: events?,
                 active,
-                description,
+                description: description?,
                 parallel,
-            }),
-            _ => Err(FieldErrors::new()),
-        }
+            })
+        })
     }
 
     pub fn wants(&self, event: WebhookEvent) -> bool {

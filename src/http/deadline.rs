@@ -9,6 +9,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse, ResponseError};
 use std::time::Duration;
 
+use crate::error::Problem;
+
 /// How long a request may take to be answered; `None` when `request_timeout_seconds` is 0.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestTimeout(pub Option<Duration>);
@@ -26,16 +28,11 @@ impl ResponseError for DeadlinePassed {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let problem = serde_json::json!({
-            "type": "about:blank",
-            "title": "Service unavailable",
-            "status": 503,
-            "detail": self.to_string(),
-        });
+        let problem = Problem::new(self.status_code(), "Service unavailable", self.to_string());
         HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()))
             .content_type("application/problem+json")
-            .body(problem.to_string())
+            .body(problem.body())
     }
 }
 

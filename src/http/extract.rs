@@ -5,8 +5,10 @@ use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::domain::catalog::ProductFilter;
+use crate::domain::catalog_input::FilterFields;
 use crate::domain::FieldErrors;
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_QUERY_BYTES: usize = 4096;
@@ -114,15 +116,14 @@ pub async fn limit_uri(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     if req.path().len() > MAX_PATH_BYTES || req.query_string().len() > MAX_QUERY_BYTES {
-        let problem = serde_json::json!({
-            "type": "about:blank",
-            "title": "URI too long",
-            "status": 414,
-            "detail": "the path may be at most 2048 bytes and the query string at most 4096",
-        });
+        let problem = Problem::new(
+            actix_web::http::StatusCode::URI_TOO_LONG,
+            "URI too long",
+            "the path may be at most 2048 bytes and the query string at most 4096",
+        );
         let response = actix_web::HttpResponse::UriTooLong()
             .content_type("application/problem+json")
-            .body(problem.to_string());
+            .body(problem.body());
         return Ok(req.into_response(response));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
@@ -152,6 +153,20 @@ pub fn query_value<'a>(
         return Err(AppError::field(name, "must be given once"));
     }
     Ok(first)
+}
+
+/// The product list's filters from its query (the API's list and the catalog page): known
+/// parameters parsed, each malformed value named in one 400; others are ignored, as DRF does.
+pub fn product_filter(pairs: &[(String, String)]) -> Result<ProductFilter, AppError> {
+    let fields = FilterFields {
+        category: query_value(pairs, "category")?,
+        min_price: query_value(pairs, "min_price")?,
+        max_price: query_value(pairs, "max_price")?,
+        in_stock: query_value(pairs, "in_stock")?,
+        search: query_value(pairs, "search")?,
+        ordering: query_value(pairs, "ordering")?,
+    };
+    Ok(ProductFilter::parse(fields)?)
 }
 
 /// Absolute URL of the current path (without query), for pagination links.

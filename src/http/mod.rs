@@ -16,10 +16,11 @@ pub mod request_id;
 pub mod user_extract;
 pub mod views;
 
+use actix_web::http::StatusCode;
 use actix_web::middleware::{DefaultHeaders, NormalizePath};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use api::{auth, backup, cart, categories, notifications, ops, orders, products, webhooks};
 
 /// Trailing slashes are trimmed before routing, so `/api/me/` and `/api/me` are one route.
@@ -126,17 +127,16 @@ async fn api_fallback(req: HttpRequest) -> Result<HttpResponse, AppError> {
         return Err(AppError::NotFound);
     };
     let allow = openapi::allowed_methods(&pattern).unwrap_or_default();
-    let problem = serde_json::json!({
-        "type": "about:blank",
-        "title": "Method not allowed",
-        "status": 405,
-        "detail": format!("{} is not allowed here", req.method()),
-    });
+    let problem = Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        format!("{} is not allowed here", req.method()),
+    );
     let mut response = HttpResponse::MethodNotAllowed();
     if !allow.is_empty() {
         response.insert_header((actix_web::http::header::ALLOW, allow));
     }
     Ok(response
         .content_type("application/problem+json")
-        .body(problem.to_string()))
+        .body(problem.body()))
 }

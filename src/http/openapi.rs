@@ -7,10 +7,13 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::domain::order::{OrderStatus, Shortage};
 use crate::error::AppError;
+use crate::error::Problem;
 use crate::http::api;
-use crate::services::json::OrderStatusSchema;
+use responses::LiveErrors;
 
+pub mod responses;
 pub mod schemas;
 pub use schemas::*;
 
@@ -75,7 +78,7 @@ pub use schemas::*;
         docs_index,
     ),
     components(
-        schemas(Problem, Shortage, OrderStatusSchema, crate::services::json::EventJson),
+        schemas(Problem, Shortage, OrderStatus, crate::services::json::EventJson),
         responses(
             BadRequest,
             Unauthorized,
@@ -147,8 +150,6 @@ impl Modify for BearerAuth {
     }
 }
 
-// Text fields in requests (utoipa wants the patterns as literals, hence repeated): free text
-// has no control characters but tab, CR and LF; a name also has a non-space character.
 /// Live order events over WebSocket: one JSON text frame per event (see `EventJson`).
 ///
 /// The socket lives no longer than the access token it was opened with: when the token
@@ -171,10 +172,7 @@ impl Modify for BearerAuth {
     ),
     responses(
         (status = 101, description = "Switching to WebSocket; frames are EventJson"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
+        LiveErrors,
     ),
     security((), ("bearer" = []))
 )]
@@ -208,10 +206,7 @@ fn websocket() {}
     responses(
         (status = 200, description = "An endless event stream", content_type = "text/event-stream",
          body = String),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
+        LiveErrors,
     ),
     security((), ("bearer" = []))
 )]

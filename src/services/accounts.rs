@@ -13,9 +13,12 @@ use crate::domain::user::{Email, Password, ProfileChange, User};
 use crate::error::AppError;
 use crate::store::{RefreshOutcome, Store, StoreError};
 
-#[derive(Debug, Clone, Serialize)]
+// What a sign-in or a refresh answers; the OpenAPI document describes this very type.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
+    /// Access token: send it as `Authorization: Bearer <access>`.
     pub access: String,
+    /// Refresh token: exchange it at `/api/auth/token/refresh/` (it rotates).
     pub refresh: String,
 }
 

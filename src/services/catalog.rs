@@ -17,7 +17,7 @@ use crate::domain::clock::Clock;
 use crate::domain::ids::{CategoryId, ProductId};
 use crate::error::AppError;
 pub use crate::store::StorageHealth;
-use crate::store::{CatalogPage, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheStatus {
@@ -210,13 +210,33 @@ impl Catalog {
         blocking(move || Ok(store.product(id)?)).await
     }
 
+    /// The product with its category's name, for its page.
+    pub async fn named_product(&self, id: ProductId) -> Result<NamedProduct, AppError> {
+        let store = self.store.clone();
+        blocking(move || {
+            let product = store.product(id)?;
+            let name = category_names_of(&store, std::slice::from_ref(&product))?.remove(0);
+            Ok((product, name))
+        })
+        .await
+    }
+
+    /// One page of products, each with its category's name, for the pages.
     pub async fn product_page(
         &self,
         filter: ProductFilter,
         page: PageRequest,
-    ) -> Result<CatalogPage, AppError> {
+    ) -> Result<NamedProductPage, AppError> {
         let store = self.store.clone();
-        blocking(move || Ok(store.list_products(&filter, page)?)).await
+        blocking(move || {
+            let found = store.list_products(&filter, page)?;
+            let names = category_names_of(&store, &found.products)?;
+            Ok(NamedProductPage {
+                products: found.products.into_iter().zip(names).collect(),
+                count: found.count,
+            })
+        })
+        .await
     }
 
     // The writes below run on the blocking pool: each takes the catalog write lock, which an
@@ -309,8 +329,18 @@ impl Catalog {
     }
 }
 
-/// Products with their category names, looking each category up once.
-fn product_jsons(store: &Store, products: &[Product]) -> Result<Vec<ProductJson>, AppError> {
+/// A product and the name of its category (empty when the category is gone).
+pub type NamedProduct = (Product, String);
+
+/// A page of the product list for the pages: the products on it and how many match in all.
+pub struct NamedProductPage {
+    pub products: Vec<NamedProduct>,
+    pub count: u64,
+}
+
+/// The name of each product's category, in order, reading each category once: the one join
+/// of products and categories, behind the JSON and the pages alike.
+fn category_names_of(store: &Store, products: &[Product]) -> Result<Vec<String>, AppError> {
     let mut names: HashMap<CategoryId, String> = HashMap::new();
     let mut out = Vec::with_capacity(products.len());
     for product in products {
@@ -322,12 +352,18 @@ fn product_jsons(store: &Store, products: &[Product]) -> Result<Vec<ProductJson>
             };
             names.insert(product.category_id, name);
         }
-        out.push(ProductJson::new(
-            product,
-            names[&product.category_id].clone(),
-        ));
+        out.push(names[&product.category_id].clone());
     }
     Ok(out)
+}
+
+fn product_jsons(store: &Store, products: &[Product]) -> Result<Vec<ProductJson>, AppError> {
+    let names = category_names_of(store, products)?;
+    Ok(products
+        .iter()
+        .zip(names)
+        .map(|(product, name)| ProductJson::new(product, name))
+        .collect())
 }
 
 impl Catalog {

@@ -157,7 +157,6 @@ pub struct OrderItemJson {
 
 #[derive(Serialize, ToSchema)]
 pub struct HistoryJson {
-    #[schema(value_type = OrderStatusSchema)]
     pub status: OrderStatus,
     #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub at: String,
@@ -169,7 +168,6 @@ pub struct OrderJson {
     pub id: u64,
     #[schema(minimum = 1)]
     pub user_id: u64,
-    #[schema(value_type = OrderStatusSchema)]
     pub status: OrderStatus,
     pub items: Vec<OrderItemJson>,
     #[schema(value_type = String, pattern = r"^[0-9]+\.[0-9]{2}$", example = "19.99")]
@@ -225,9 +223,7 @@ pub struct EventJson {
     pub order_id: u64,
     #[schema(minimum = 1)]
     pub user_id: u64,
-    #[schema(value_type = OrderStatusSchema)]
     pub status: OrderStatus,
-    #[schema(value_type = Option<OrderStatusSchema>)]
     pub previous: Option<OrderStatus>,
     #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
     pub at: String,
@@ -255,7 +251,6 @@ pub struct NotificationJson {
     pub kind: &'static str,
     #[schema(minimum = 1)]
     pub order_id: u64,
-    #[schema(value_type = OrderStatusSchema)]
     pub status: OrderStatus,
     pub message: String,
     #[schema(format = DateTime, example = "2026-01-02T03:04:05.123456Z")]
@@ -275,17 +270,6 @@ impl NotificationJson {
             read,
         }
     }
-}
-
-/// The status of an order (the OpenAPI view of `domain::order::OrderStatus`).
-#[derive(ToSchema)]
-#[schema(as = OrderStatus, rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum OrderStatusSchema {
-    Pending,
-    Shipped,
-    Delivered,
-    Cancelled,
 }
 
 /// Where a paginated answer lives, so `next` and `previous` keep every other query parameter.

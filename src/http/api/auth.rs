@@ -6,10 +6,13 @@ use utoipa::ToSchema;
 
 use super::json;
 use crate::auth::CurrentUser;
-use crate::domain::user::{Email, Password, ProfileChange};
+use crate::domain::user::{Password, ProfileChange, Registration};
+use crate::domain::user::{MAX_ADDRESS_CHARS, MAX_NAME_CHARS};
 use crate::error::AppError;
 use crate::http::client_address::client_address;
 use crate::http::extract::ApiJson;
+use crate::http::openapi::responses::{BodyErrors, SignedInBodyErrors};
+use crate::http::openapi::schemas::optional_text;
 use crate::http::user_extract::MaybeUser;
 use crate::services::json::UserJson;
 use crate::services::Services;
@@ -22,10 +25,7 @@ pub struct RegisterBody {
     #[schema(min_length = 8, max_length = 128, example = "correct horse battery")]
     password: String,
     #[serde(default)]
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
+    #[schema(schema_with = optional_text::<{ MAX_NAME_CHARS }>)]
     name: Option<String>,
 }
 
@@ -49,19 +49,13 @@ pub struct RefreshBody {
 #[serde(deny_unknown_fields)]
 pub struct ProfileBody {
     #[serde(default)]
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
+    #[schema(schema_with = optional_text::<{ MAX_NAME_CHARS }>)]
     name: Option<String>,
     #[serde(default)]
     #[schema(max_length = 32, pattern = r"^[0-9 +().-]*$")]
     phone: Option<String>,
     #[serde(default)]
-    #[schema(
-        max_length = 500,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
+    #[schema(schema_with = optional_text::<{ MAX_ADDRESS_CHARS }>)]
     address: Option<String>,
     /// Turns order emails (placed, shipped, delivered, cancelled) on or off.
     #[serde(default)]
@@ -84,10 +78,8 @@ pub struct PasswordBody {
     request_body = RegisterBody,
     responses(
         (status = 201, description = "The new user's profile", body = UserJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
+        BodyErrors,
         (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
         (status = 429, response = crate::http::openapi::schemas::TooManyRequests),
     )
 )]
@@ -97,25 +89,14 @@ pub async fn register(
     body: ApiJson<RegisterBody>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.0;
-    let email = Email::parse(&body.email);
-    let password = Password::parse("password", &body.password);
-    let profile = ProfileChange::parse(body.name.as_deref(), None, None);
-    let (email, password, profile) = match (email, password, profile) {
-        (Ok(e), Ok(p), Ok(profile)) => (e, p, profile),
-        (e, p, profile) => {
-            let mut list: Vec<_> = [e.err(), p.err()].into_iter().flatten().collect();
-            list.extend(profile.err().unwrap_or_default());
-            return Err(list.into());
-        }
-    };
+    let Registration {
+        email,
+        password,
+        name,
+    } = Registration::parse(&body.email, &body.password, body.name.as_deref())?;
     let user = services
         .accounts
-        .register(
-            email,
-            password,
-            profile.name.unwrap_or_default(),
-            &client_address(&req),
-        )
+        .register(email, password, name, &client_address(&req))
         .await?;
     Ok(json(StatusCode::CREATED, &UserJson::from(&user)))
 }
@@ -127,11 +108,8 @@ pub async fn register(
     tag = "auth",
     request_body = TokenBody,
     responses(
-        (status = 200, description = "A token pair", body = crate::http::openapi::schemas::TokenPair),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        (status = 200, description = "A token pair", body = crate::services::accounts::TokenPair),
+        SignedInBodyErrors,
         (status = 429, response = crate::http::openapi::schemas::TooManyRequests),
     )
 )]
@@ -154,11 +132,8 @@ pub async fn token(
     tag = "auth",
     request_body = RefreshBody,
     responses(
-        (status = 200, description = "A new pair; the refresh token rotates", body = crate::http::openapi::schemas::TokenPair),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        (status = 200, description = "A new pair; the refresh token rotates", body = crate::services::accounts::TokenPair),
+        SignedInBodyErrors,
     )
 )]
 pub async fn refresh(
@@ -177,10 +152,7 @@ pub async fn refresh(
     request_body = RefreshBody,
     responses(
         (status = 204, description = "The refresh token (and the access token sent along) is revoked"),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        SignedInBodyErrors,
     ),
     security((), ("bearer" = []))
 )]
@@ -220,10 +192,7 @@ pub async fn me(user: CurrentUser) -> HttpResponse {
     request_body = ProfileBody,
     responses(
         (status = 200, description = "The updated profile", body = UserJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        SignedInBodyErrors,
     ),
     security(("bearer" = []))
 )]
@@ -251,10 +220,7 @@ pub async fn update_me(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "Changed; every refresh token of the user is revoked"),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        SignedInBodyErrors,
         (status = 429, response = crate::http::openapi::schemas::TooManyRequests),
     ),
     security(("bearer" = []))

@@ -9,6 +9,7 @@ use crate::domain::cart::Quantity;
 use crate::domain::ids::ProductId;
 use crate::error::AppError;
 use crate::http::extract::ApiJson;
+use crate::http::openapi::responses::SignedInBodyErrors;
 use crate::services::json::CartJson;
 use crate::services::Services;
 
@@ -61,12 +62,9 @@ pub async fn get(
             ("SetLine" = (operation_id = "cart_set", parameters(("product_id" = "$request.body#/product_id")))),
             ("RemoveLine" = (operation_id = "cart_remove", parameters(("product_id" = "$request.body#/product_id"))))
          )),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        SignedInBodyErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
         (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -93,12 +91,9 @@ pub async fn add(
     request_body = SetBody,
     responses(
         (status = 200, description = "The cart", body = CartJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
+        SignedInBodyErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
         (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]

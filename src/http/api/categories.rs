@@ -6,9 +6,13 @@ use utoipa::ToSchema;
 use super::catalog::{cached_json, page_links};
 use super::{json, page_request, path_id};
 use crate::domain::catalog::CategoryDraft;
+use crate::domain::catalog::{MAX_CATEGORY_NAME, MAX_DESCRIPTION};
+use crate::domain::catalog_input::CategoryFields;
 use crate::domain::ids::CategoryId;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, ApiJson};
+use crate::http::openapi::responses::{AdminWriteErrors, NoBodyChangeErrors};
+use crate::http::openapi::schemas::{optional_name, optional_text};
 use crate::http::user_extract::Admin;
 use crate::services::json::{CategoryJson, Page};
 use crate::services::Services;
@@ -18,45 +22,17 @@ use crate::services::Services;
 #[serde(deny_unknown_fields)]
 #[schema(as = CategoryPatch)]
 pub struct CategoryBody {
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
+    #[schema(schema_with = optional_name::<{ MAX_CATEGORY_NAME }>)]
     name: Option<String>,
-    #[schema(
-        max_length = 5000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
+    #[schema(schema_with = optional_text::<{ MAX_DESCRIPTION }>)]
     description: Option<String>,
 }
 
 impl CategoryBody {
-    /// A full draft: fields missing from a PATCH come from `current`; PUT and POST need a name.
-    fn draft(
-        self,
-        current: Option<&crate::domain::catalog::Category>,
-    ) -> Result<CategoryDraft, AppError> {
-        let name = match (self.name, current) {
-            (Some(n), _) => CategoryDraft::parse_name(&n),
-            (None, Some(c)) => Ok(c.name.clone()),
-            (None, None) => Err(crate::domain::ValidationError::new(
-                "name",
-                "this field is required",
-            )),
-        };
-        let description = match (self.description, current) {
-            (Some(d), _) => CategoryDraft::parse_description(&d),
-            (None, Some(c)) => Ok(c.description.clone()),
-            (None, None) => Ok(String::new()),
-        };
-        match (name, description) {
-            (Ok(name), Ok(description)) => Ok(CategoryDraft { name, description }),
-            (n, d) => Err([n.err(), d.err()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .into()),
+    fn fields(&self) -> CategoryFields<'_> {
+        CategoryFields {
+            name: self.name.as_deref(),
+            description: self.description.as_deref(),
         }
     }
 }
@@ -125,12 +101,7 @@ pub async fn detail(
             ("Patch" = (operation_id = "categories_patch", parameters(("id" = "$response.body#/id")))),
             ("Delete" = (operation_id = "categories_delete", parameters(("id" = "$response.body#/id"))))
          )),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        AdminWriteErrors,
     ),
     security(("bearer" = []))
 )]
@@ -141,7 +112,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let created = services
         .catalog
-        .create_category(body.0.draft(None)?)
+        .create_category(CategoryDraft::parse(body.0.fields(), None)?)
         .await?;
     Ok(json(
         StatusCode::CREATED,
@@ -157,7 +128,7 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id: CategoryId = path_id(id)?;
     let current = services.catalog.category(id).await?;
-    let draft = body.draft(partial.then_some(&current.category))?;
+    let draft = CategoryDraft::parse(body.fields(), partial.then_some(&current.category))?;
     let updated = services
         .catalog
         .update_category(id, move |_| draft.clone())
@@ -177,13 +148,8 @@ async fn update(
     request_body = crate::http::openapi::schemas::CategoryInput,
     responses(
         (status = 200, description = "The category", body = CategoryJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        AdminWriteErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -205,13 +171,8 @@ pub async fn put(
     request_body = CategoryBody,
     responses(
         (status = 200, description = "The category", body = CategoryJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        AdminWriteErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -232,10 +193,7 @@ pub async fn patch(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Category id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        NoBodyChangeErrors,
     ),
     security(("bearer" = []))
 )]

@@ -6,9 +6,11 @@
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, HttpResponse};
 
+use crate::error::Problem;
 use crate::http::origin::foreign_sender;
 use crate::http::pages::csrf;
 use crate::http::user_extract::ACCESS_COOKIE;
@@ -77,19 +79,18 @@ fn is_json(req: &HttpRequest) -> bool {
 }
 
 fn forbidden(reason: &str) -> HttpResponse {
-    let problem = serde_json::json!({
-        "type": "about:blank",
-        "title": "Forbidden",
-        "status": 403,
-        "detail": format!(
+    let problem = Problem::new(
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        format!(
             "this request signs in with the session cookie but {reason}; API clients send \
              Authorization: Bearer <access>"
         ),
-    });
+    );
     HttpResponse::Forbidden()
         .content_type("application/problem+json")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(problem.to_string())
+        .body(problem.body())
 }
 
 #[cfg(test)]

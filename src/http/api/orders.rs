@@ -10,6 +10,7 @@ use crate::domain::ids::{OrderId, UserId};
 use crate::domain::order::OrderStatus;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, query_value, ApiJson};
+use crate::http::openapi::responses::{AdminWriteErrors, NoBodyChangeErrors};
 use crate::services::json::{OrderJson, Page};
 use crate::services::orders::parse_idempotency_key;
 use crate::services::Services;
@@ -18,7 +19,7 @@ use crate::services::Services;
 #[serde(deny_unknown_fields)]
 pub struct StatusBody {
     /// `shipped` or `delivered`; anything else is `409`.
-    #[schema(value_type = crate::services::json::OrderStatusSchema)]
+    #[schema(value_type = crate::domain::order::OrderStatus)]
     status: String,
 }
 
@@ -141,13 +142,8 @@ pub async fn detail(
     request_body = StatusBody,
     responses(
         (status = 200, description = "The order", body = OrderJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        AdminWriteErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -182,10 +178,7 @@ pub async fn change_status(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Order id")),
     responses(
         (status = 200, description = "Cancelled; the stock is returned", body = OrderJson),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        NoBodyChangeErrors,
     ),
     security(("bearer" = []))
 )]

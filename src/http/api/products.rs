@@ -3,37 +3,30 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::catalog::{cached_json, page_links, product_filter};
+use super::catalog::{cached_json, page_links};
 use super::{json, page_request, path_id};
 use crate::domain::catalog::{Product, ProductDraft, StockChange};
-use crate::domain::ids::{CategoryId, ProductId};
+use crate::domain::catalog::{MAX_DESCRIPTION, MAX_PRODUCT_NAME};
+use crate::domain::catalog_input::{Given, ProductChanges, ProductFields};
+use crate::domain::ids::ProductId;
 use crate::domain::money::Money;
 use crate::domain::ValidationError;
 use crate::error::AppError;
-use crate::http::extract::{query_pairs, ApiJson};
+use crate::http::extract::{product_filter, query_pairs, ApiJson};
+use crate::http::openapi::responses::{AdminWriteErrors, NoBodyChangeErrors};
+use crate::http::openapi::schemas::{optional_name, optional_text};
 use crate::http::user_extract::Admin;
 use crate::services::json::{Page, ProductJson};
 use crate::services::Services;
-
-fn required(field: &str) -> ValidationError {
-    ValidationError::new(field, "this field is required")
-}
 
 /// The fields to change; absent (or null) ones keep their value.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = ProductPatch)]
 pub struct ProductBody {
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
+    #[schema(schema_with = optional_name::<{ MAX_PRODUCT_NAME }>)]
     name: Option<String>,
-    #[schema(
-        max_length = 5000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
+    #[schema(schema_with = optional_text::<{ MAX_DESCRIPTION }>)]
     description: Option<String>,
     #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,8}(\.[0-9]{1,2})?$", example = "19.99")]
     price: Option<Money>,
@@ -43,123 +36,15 @@ pub struct ProductBody {
     category_id: Option<i64>,
 }
 
-/// The fields a body gives, each already valid.
-#[derive(Clone)]
-pub struct ProductChanges {
-    name: Option<String>,
-    description: Option<String>,
-    price: Option<Money>,
-    stock: Option<u32>,
-    category_id: Option<CategoryId>,
-}
-
-impl ProductChanges {
-    /// `current` with these changes (PATCH): applied inside the store's transaction, so a field
-    /// the body leaves out (stock, say) keeps the value it has at the write, not at the read.
-    pub fn applied_to(&self, current: &Product) -> ProductDraft {
-        ProductDraft {
-            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
-            description: self
-                .description
-                .clone()
-                .unwrap_or_else(|| current.description.clone()),
-            price: self.price.unwrap_or(current.price),
-            stock: self.stock.unwrap_or(current.stock),
-            category_id: self.category_id.unwrap_or(current.category_id),
-        }
-    }
-}
-
-/// The value of a field that parsed (or was absent); the error of one that did not.
-fn kept<T>(
-    errors: &mut Vec<ValidationError>,
-    result: Result<Option<T>, ValidationError>,
-) -> Option<T> {
-    result.unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    })
-}
-
 impl ProductBody {
-    /// Every given field parsed (PATCH); each bad one is named in one 400.
-    pub fn changes(self) -> Result<ProductChanges, AppError> {
-        let (changes, errors) = self.parse();
-        if errors.is_empty() {
-            Ok(changes)
-        } else {
-            Err(errors.into())
+    fn fields(&self) -> ProductFields<'_> {
+        ProductFields {
+            name: self.name.as_deref(),
+            description: self.description.as_deref(),
+            price: self.price.map(Given::Value),
+            stock: self.stock.map(Given::Value),
+            category_id: self.category_id.map(Given::Value),
         }
-    }
-
-    /// A whole product (POST, PUT): every field but the description is required. Bad and
-    /// missing fields are named together in one 400.
-    pub fn whole(self) -> Result<ProductDraft, AppError> {
-        let absent: Vec<&str> = [
-            ("name", self.name.is_none()),
-            ("price", self.price.is_none()),
-            ("stock", self.stock.is_none()),
-            ("category_id", self.category_id.is_none()),
-        ]
-        .into_iter()
-        .filter_map(|(field, absent)| absent.then_some(field))
-        .collect();
-        let (changes, mut errors) = self.parse();
-        errors.extend(absent.into_iter().map(required));
-        match changes {
-            ProductChanges {
-                name: Some(name),
-                description,
-                price: Some(price),
-                stock: Some(stock),
-                category_id: Some(category_id),
-            } if errors.is_empty() => Ok(ProductDraft {
-                name,
-                description: description.unwrap_or_default(),
-                price,
-                stock,
-                category_id,
-            }),
-            _ => Err(errors.into()),
-        }
-    }
-
-    /// The valid fields, and an error for each invalid one.
-    fn parse(self) -> (ProductChanges, Vec<ValidationError>) {
-        let mut errors = Vec::new();
-        let name = kept(
-            &mut errors,
-            self.name.map(|n| ProductDraft::parse_name(&n)).transpose(),
-        );
-        let description = kept(
-            &mut errors,
-            self.description
-                .map(|d| ProductDraft::parse_description(&d))
-                .transpose(),
-        );
-        let stock = kept(
-            &mut errors,
-            self.stock.map(ProductDraft::parse_stock).transpose(),
-        );
-        let category_id = kept(
-            &mut errors,
-            match self.category_id {
-                Some(c) if c > 0 => Ok(Some(CategoryId::new(c as u64))),
-                Some(_) => Err(ValidationError::new(
-                    "category_id",
-                    "must be a positive integer",
-                )),
-                None => Ok(None),
-            },
-        );
-        let changes = ProductChanges {
-            name,
-            description,
-            price: self.price,
-            stock,
-            category_id,
-        };
-        (changes, errors)
     }
 }
 
@@ -261,12 +146,7 @@ pub async fn detail(
             ("Delete" = (operation_id = "products_delete", parameters(("id" = "$response.body#/id")))),
             ("Stock" = (operation_id = "products_stock", parameters(("id" = "$response.body#/id"))))
          )),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        AdminWriteErrors,
     ),
     security(("bearer" = []))
 )]
@@ -275,7 +155,8 @@ pub async fn create(
     _: Admin,
     body: ApiJson<ProductBody>,
 ) -> Result<HttpResponse, AppError> {
-    let product = services.catalog.create_product(body.0.whole()?).await?;
+    let draft = ProductDraft::parse(body.0.fields())?;
+    let product = services.catalog.create_product(draft).await?;
     Ok(json(
         StatusCode::CREATED,
         &services.catalog.product_json_of(&product).await?,
@@ -290,11 +171,11 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id: ProductId = path_id(id)?;
     let product = if partial {
-        let changes = body.changes()?;
+        let changes = ProductChanges::parse(body.fields())?;
         let update = move |current: &Product| changes.applied_to(current);
         services.catalog.update_product(id, update).await?
     } else {
-        let draft = body.whole()?;
+        let draft = ProductDraft::parse(body.fields())?;
         services
             .catalog
             .update_product(id, move |_| draft.clone())
@@ -315,13 +196,8 @@ async fn update(
     request_body = crate::http::openapi::schemas::ProductInput,
     responses(
         (status = 200, description = "The product", body = ProductJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        AdminWriteErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -343,13 +219,8 @@ pub async fn put(
     request_body = ProductBody,
     responses(
         (status = 200, description = "The product", body = ProductJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        AdminWriteErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -370,10 +241,7 @@ pub async fn patch(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Product id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        NoBodyChangeErrors,
     ),
     security(("bearer" = []))
 )]
@@ -395,13 +263,8 @@ pub async fn delete(
     request_body = StockBody,
     responses(
         (status = 200, description = "The product", body = ProductJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        AdminWriteErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]

@@ -11,6 +11,7 @@ use crate::domain::webhook::WebhookEvent;
 use crate::domain::webhook::WebhookInput;
 use crate::error::AppError;
 use crate::http::extract::{query_pairs, ApiJson};
+use crate::http::openapi::responses::{AdminBodyErrors, AdminReadErrors, NoBodyChangeErrors};
 use crate::http::user_extract::Admin;
 use crate::services::json::Page;
 use crate::services::webhooks::json::{DeliveryJson, WebhookJson};
@@ -59,9 +60,7 @@ impl WebhookBody {
     responses(
         (status = 200, description = "Every webhook, oldest first (no secrets)", body = Page<WebhookJson>),
         (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        AdminReadErrors,
     ),
     security(("bearer" = []))
 )]
@@ -97,11 +96,7 @@ pub async fn list(
             ("Patch" = (operation_id = "webhooks_patch", parameters(("id" = "$response.body#/id")))),
             ("Delete" = (operation_id = "webhooks_delete", parameters(("id" = "$response.body#/id"))))
          )),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
+        AdminBodyErrors,
     ),
     security(("bearer" = []))
 )]
@@ -120,9 +115,7 @@ pub async fn create(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Webhook id")),
     responses(
         (status = 200, description = "The webhook (no secret)", body = WebhookJson),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        AdminReadErrors,
     ),
     security(("bearer" = []))
 )]
@@ -141,12 +134,8 @@ pub async fn detail(
     request_body = WebhookBody,
     responses(
         (status = 200, description = "The webhook", body = WebhookJson),
-        (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        AdminBodyErrors,
         (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 413, response = crate::http::openapi::schemas::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::schemas::UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -168,9 +157,7 @@ pub async fn patch(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Webhook id")),
     responses(
         (status = 204, description = "Deleted, with its delivery log"),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        AdminReadErrors,
     ),
     security(("bearer" = []))
 )]
@@ -188,9 +175,7 @@ pub async fn delete(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Webhook id")),
     responses(
         (status = 200, description = "The webhook with its new `secret`; the old one no longer signs", body = WebhookJson),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        AdminReadErrors,
     ),
     security(("bearer" = []))
 )]
@@ -208,9 +193,7 @@ pub async fn rotate_secret(
     params(("id" = u64, Path, minimum = 1, example = 1, description = "Webhook id")),
     responses(
         (status = 200, description = "A `ping` was sent; the attempt as logged (`succeeded` or `failed`)", body = DeliveryJson),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        AdminReadErrors,
     ),
     security(("bearer" = []))
 )]
@@ -229,9 +212,7 @@ pub async fn test(
     responses(
         (status = 200, description = "Delivery attempts, newest first", body = Page<DeliveryJson>),
         (status = 400, response = crate::http::openapi::schemas::BadRequest),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 404, response = crate::http::openapi::schemas::NotFound),
+        AdminReadErrors,
     ),
     security(("bearer" = []))
 )]
@@ -267,10 +248,7 @@ pub async fn deliveries(
     ),
     responses(
         (status = 200, description = "A `pending` delivery is due at once (answered as it was); a `failed` one is sent again now and the new attempt answered", body = DeliveryJson),
-        (status = 401, response = crate::http::openapi::schemas::Unauthorized),
-        (status = 403, response = crate::http::openapi::schemas::Forbidden),
-        (status = 404, response = crate::http::openapi::schemas::NotFound),
-        (status = 409, response = crate::http::openapi::schemas::Conflict),
+        NoBodyChangeErrors,
     ),
     security(("bearer" = []))
 )]

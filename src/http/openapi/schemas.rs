@@ -1,47 +1,15 @@
-//! The OpenAPI-only types: the problem document, shared error responses, request bodies whose
-//! handlers take a looser shape (one struct for POST, PUT and PATCH), and query parameters.
+//! The OpenAPI-only types: the shared error responses (of the real `error::Problem`), request
+//! bodies whose handlers take a looser shape (one struct for POST, PUT and PATCH), query
+//! parameters, and the one schema of request text fields.
 #![allow(dead_code)]
-use std::collections::BTreeMap;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
 use utoipa::{IntoParams, ToResponse, ToSchema};
 
-use crate::services::json::OrderStatusSchema;
-
-/// An RFC 9457 problem document (`application/problem+json`).
-#[derive(ToSchema)]
-pub struct Problem {
-    #[schema(example = "about:blank")]
-    r#type: String,
-    #[schema(example = "Bad request")]
-    title: String,
-    #[schema(example = 400, minimum = 400, maximum = 599)]
-    status: u16,
-    #[schema(example = "some fields are invalid")]
-    detail: String,
-    /// On validation failures: the messages for each field.
-    #[schema(nullable = false)]
-    errors: Option<BTreeMap<String, Vec<String>>>,
-    /// On `409` when placing an order: the products short of stock.
-    #[schema(nullable = false)]
-    products: Option<Vec<Shortage>>,
-}
-
-/// A product an order cannot be filled with.
-#[derive(ToSchema)]
-pub struct Shortage {
-    #[schema(minimum = 1)]
-    product_id: u64,
-    name: String,
-    requested: u32,
-    available: u32,
-}
-
-#[derive(ToSchema)]
-pub struct TokenPair {
-    /// Access token: send it as `Authorization: Bearer <access>`.
-    access: String,
-    /// Refresh token: exchange it at `/api/auth/token/refresh/` (it rotates).
-    refresh: String,
-}
+use crate::domain::catalog::Ordering;
+use crate::domain::catalog::{MAX_CATEGORY_NAME, MAX_DESCRIPTION, MAX_PRODUCT_NAME};
+use crate::domain::order::OrderStatus;
+use crate::error::Problem;
 
 #[derive(ToSchema)]
 pub struct Health {
@@ -65,18 +33,10 @@ pub struct Health {
 #[derive(ToSchema, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$",
-        example = "Tea"
-    )]
+    #[schema(schema_with = name::<{ MAX_CATEGORY_NAME }>)]
     name: String,
     #[serde(default)]
-    #[schema(
-        max_length = 5000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
+    #[schema(schema_with = optional_text::<{ MAX_DESCRIPTION }>)]
     description: Option<String>,
 }
 
@@ -84,18 +44,10 @@ pub struct CategoryInput {
 #[derive(ToSchema, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$",
-        example = "Green tea"
-    )]
+    #[schema(schema_with = name::<{ MAX_PRODUCT_NAME }>)]
     name: String,
     #[serde(default)]
-    #[schema(
-        max_length = 5000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
+    #[schema(schema_with = optional_text::<{ MAX_DESCRIPTION }>)]
     description: Option<String>,
     /// A decimal string with at most two places.
     #[schema(pattern = r"^[0-9]{1,8}(\.[0-9]{1,2})?$", example = "19.99")]
@@ -104,6 +56,42 @@ pub struct ProductInput {
     stock: i64,
     #[schema(minimum = 1)]
     category_id: i64,
+}
+
+/// The one schema of a text field in a request, as `domain::validation::bounded_text` reads it:
+/// at most `max` characters, no control characters but tab, CR and LF; a name also has a
+/// character that is not a space. `nullable` for the fields a PATCH may set to null.
+fn text_field(max: usize, name: bool, nullable: bool) -> RefOr<Schema> {
+    const FREE: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+    const NAME: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+    let schema_type = if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::new(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .min_length(name.then_some(1))
+        .max_length(Some(max))
+        .pattern(Some(if name { NAME } else { FREE }))
+        .into()
+}
+
+// The forms `#[schema(schema_with = ..)]` can name: it takes a function without arguments.
+
+/// Free text that may be left out or null.
+pub fn optional_text<const MAX: usize>() -> RefOr<Schema> {
+    text_field(MAX, false, true)
+}
+
+/// A name a whole body must give.
+pub fn name<const MAX: usize>() -> RefOr<Schema> {
+    text_field(MAX, true, false)
+}
+
+/// A name a PATCH may give (null keeps the current one).
+pub fn optional_name<const MAX: usize>() -> RefOr<Schema> {
+    text_field(MAX, true, true)
 }
 
 /// Malformed or invalid input; `errors` names the fields.
@@ -193,6 +181,8 @@ pub struct ProductFilterParams {
     /// Words to find in the name (case-insensitive, accents folded: `creme` finds `Crème`).
     /// Several whitespace-separated words must all occur, in any order, each anywhere in the
     /// name (`ug lu` finds `Blue Mug`). Blank means no search.
+    // Spelled out, not `schema_with = text::<..>`: utoipa drops a parameter's description when
+    // its schema comes from a function.
     #[param(
         max_length = 100,
         pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$",
@@ -201,27 +191,7 @@ pub struct ProductFilterParams {
     search: Option<String>,
     /// Sort order (default `id`).
     #[param(inline, nullable = false)]
-    ordering: Option<ProductOrdering>,
-}
-
-#[derive(ToSchema)]
-pub enum ProductOrdering {
-    #[schema(rename = "id")]
-    IdAsc,
-    #[schema(rename = "-id")]
-    IdDesc,
-    #[schema(rename = "price")]
-    PriceAsc,
-    #[schema(rename = "-price")]
-    PriceDesc,
-    #[schema(rename = "name")]
-    NameAsc,
-    #[schema(rename = "-name")]
-    NameDesc,
-    #[schema(rename = "created_at")]
-    CreatedAsc,
-    #[schema(rename = "-created_at")]
-    CreatedDesc,
+    ordering: Option<Ordering>,
 }
 
 /// Order list filters.
@@ -230,7 +200,7 @@ pub enum ProductOrdering {
 pub struct OrderFilterParams {
     /// Only orders in this status.
     #[param(nullable = false)]
-    status: Option<OrderStatusSchema>,
+    status: Option<OrderStatus>,
     /// Admins only: only this user's orders.
     #[param(minimum = 1, nullable = false)]
     user: Option<u64>,

@@ -8,9 +8,8 @@ use crate::domain::catalog::{PageRequest, ProductFilter};
 use crate::domain::ids::ProductId;
 use crate::domain::FieldErrors;
 use crate::error::AppError;
-use crate::http::api::catalog::product_filter;
 use crate::http::api::{page_request, path_id};
-use crate::http::extract::query_pairs;
+use crate::http::extract::{product_filter, query_pairs};
 use crate::http::views::catalog::{self, CatalogView};
 use crate::services::Services;
 
@@ -44,22 +43,7 @@ pub async fn index(
         if !page.exists_within(found.count) {
             return Err(AppError::NotFound);
         }
-        let name_of = |p: &crate::domain::catalog::Product| {
-            categories
-                .iter()
-                .find(|c| c.category.id == p.category_id)
-                .map(|c| c.category.name.clone())
-                .unwrap_or_default()
-        };
-        let products = found
-            .products
-            .into_iter()
-            .map(|p| {
-                let name = name_of(&p);
-                (p, name)
-            })
-            .collect();
-        (products, found.count)
+        (found.products, found.count)
     } else {
         (Vec::new(), 0)
     };
@@ -102,13 +86,7 @@ pub async fn product(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: ProductId = path_id(&id)?;
-    let product = services.catalog.product(id).await?;
-    let category = services
-        .catalog
-        .category(product.category_id)
-        .await
-        .map(|c| c.category.name)
-        .unwrap_or_default();
+    let (product, category) = services.catalog.named_product(id).await?;
     Ok(html(
         StatusCode::OK,
         catalog::product(&ctx, &product, &category),

@@ -32,12 +32,7 @@ pub fn render(req: &HttpRequest, error: &AppError) -> HttpResponse {
     }
     let message = match error {
         AppError::Internal(_) | AppError::Unavailable => None,
-        other => Some(
-            other.problem()["detail"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        ),
+        other => Some(other.problem().detail),
     };
     let mut response = render_status(req, status, message);
     if let AppError::TooManyRequests {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::ctx::Page;
 use super::{html, redirect, safe_next, session, CookiePolicy};
 use crate::auth::CurrentUser;
-use crate::domain::user::{Email, Password, ProfileChange};
+use crate::domain::user::Registration;
 use crate::domain::FieldErrors;
 use crate::error::AppError;
 use crate::http::client_address::client_address;
@@ -128,25 +128,14 @@ pub async fn register(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let result = async {
-        let email = Email::parse(&form.email);
-        let password = Password::parse("password", &form.password);
-        let profile = ProfileChange::parse(Some(&form.name), None, None);
-        let (email, password, profile) = match (email, password, profile) {
-            (Ok(e), Ok(p), Ok(profile)) => (e, p, profile),
-            (e, p, profile) => {
-                let mut list: Vec<_> = [e.err(), p.err()].into_iter().flatten().collect();
-                list.extend(profile.err().unwrap_or_default());
-                return Err(AppError::from(list));
-            }
-        };
+        let Registration {
+            email,
+            password,
+            name,
+        } = Registration::parse(&form.email, &form.password, Some(&form.name))?;
         let user = services
             .accounts
-            .register(
-                email,
-                password,
-                profile.name.unwrap_or_default(),
-                &client_address(&req),
-            )
+            .register(email, password, name, &client_address(&req))
             .await?;
         services
             .accounts

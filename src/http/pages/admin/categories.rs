@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::form_errors;
 use crate::domain::catalog::CategoryDraft;
+use crate::domain::catalog_input::CategoryFields;
 use crate::domain::ids::CategoryId;
 use crate::error::AppError;
 use crate::http::api::path_id;
@@ -24,16 +25,11 @@ pub struct CategoryForm {
 
 impl CategoryForm {
     fn draft(&self) -> Result<CategoryDraft, AppError> {
-        let name = CategoryDraft::parse_name(&self.name);
-        let description = CategoryDraft::parse_description(&self.description);
-        match (name, description) {
-            (Ok(name), Ok(description)) => Ok(CategoryDraft { name, description }),
-            (n, d) => Err([n.err(), d.err()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .into()),
-        }
+        let fields = CategoryFields {
+            name: Some(&self.name),
+            description: Some(&self.description),
+        };
+        Ok(CategoryDraft::parse(fields, None)?)
     }
 
     fn input(self, errors: Errors) -> CategoryInput {

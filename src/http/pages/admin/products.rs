@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::form_errors;
 use crate::domain::catalog::{PageRequest, Product, ProductDraft, ProductFilter, StockChange};
-use crate::domain::ids::{CategoryId, ProductId};
-use crate::domain::money::Money;
-use crate::domain::{FieldErrors, ValidationError};
+use crate::domain::catalog_input::{Given, ProductChanges, ProductFields};
+use crate::domain::ids::ProductId;
+use crate::domain::FieldErrors;
 use crate::error::AppError;
 use crate::http::api::{page_request, path_id};
 use crate::http::extract::{query_pairs, query_value};
@@ -38,42 +38,15 @@ pub struct StockForm {
 }
 
 impl ProductForm {
-    /// Every field checked, every problem reported at once.
-    fn draft(&self) -> Result<ProductDraft, AppError> {
-        let stock = match self.stock.trim().parse::<i64>() {
-            Ok(n) => ProductDraft::parse_stock(n),
-            Err(_) => Err(ValidationError::new("stock", "must be a whole number")),
-        };
-        self.draft_with_stock(stock)
-    }
-
-    fn draft_with_stock(
-        &self,
-        stock: Result<u32, ValidationError>,
-    ) -> Result<ProductDraft, AppError> {
-        let name = ProductDraft::parse_name(&self.name);
-        let description = ProductDraft::parse_description(&self.description);
-        let price = Money::parse("price", &self.price);
-        let category_id = self
-            .category_id
-            .trim()
-            .parse::<CategoryId>()
-            .map_err(|_| ValidationError::new("category_id", "choose a category"));
-        match (name, description, price, stock, category_id) {
-            (Ok(name), Ok(description), Ok(price), Ok(stock), Ok(category_id)) => {
-                Ok(ProductDraft {
-                    name,
-                    description,
-                    price,
-                    stock,
-                    category_id,
-                })
-            }
-            (a, b, c, d, e) => Err([a.err(), b.err(), c.err(), d.err(), e.err()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .into()),
+    /// The form as the domain's product fields; `stock` only when the form has it (the edit
+    /// form does not: stock changes through its own form).
+    fn fields(&self, with_stock: bool) -> ProductFields<'_> {
+        ProductFields {
+            name: Some(&self.name),
+            description: Some(&self.description),
+            price: Some(Given::Text(&self.price)),
+            stock: with_stock.then_some(Given::Text(&self.stock)),
+            category_id: Some(Given::Text(&self.category_id)),
         }
     }
 
@@ -109,20 +82,8 @@ async fn list_page(
         return Err(AppError::NotFound);
     }
     let categories = services.catalog.categories().await?;
-    let products = found
-        .products
-        .into_iter()
-        .map(|p| {
-            let name = categories
-                .iter()
-                .find(|c| c.category.id == p.category_id)
-                .map(|c| c.category.name.clone())
-                .unwrap_or_default();
-            (p, name)
-        })
-        .collect();
     let view = ProductsView {
-        products,
+        products: found.products,
         categories: &categories,
         create,
         params: &params,
@@ -159,9 +120,9 @@ pub async fn create(
     form: web::Form<ProductForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let created = match form.draft() {
+    let created = match ProductDraft::parse(form.fields(true)) {
         Ok(draft) => services.catalog.create_product(draft).await,
-        Err(e) => Err(e),
+        Err(errors) => Err(AppError::from(errors)),
     };
     match created {
         Ok(p) => Ok(redirect(
@@ -213,15 +174,12 @@ pub async fn update(
     let product = services.catalog.product(id).await?;
     // The edit form has no stock field: the product keeps the stock it has when the change is
     // written, inside the store's transaction (orders may have taken some since the read).
-    let saved = match form.draft_with_stock(Ok(product.stock)) {
-        Ok(draft) => {
-            let keep_stock = move |current: &Product| ProductDraft {
-                stock: current.stock,
-                ..draft.clone()
-            };
-            services.catalog.update_product(id, keep_stock).await
+    let saved = match ProductChanges::parse(form.fields(false)) {
+        Ok(changes) => {
+            let update = move |current: &Product| changes.applied_to(current);
+            services.catalog.update_product(id, update).await
         }
-        Err(e) => Err(e),
+        Err(errors) => Err(AppError::from(errors)),
     };
     match saved {
         Ok(saved) => {
