@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::domain::catalog::ProductFilter;
+use crate::domain::catalog::{PageRequest, ProductFilter};
 use crate::domain::catalog_input::FilterFields;
 use crate::domain::FieldErrors;
 use crate::error::{AppError, Problem};
@@ -173,4 +173,17 @@ pub fn product_filter(pairs: &[(String, String)]) -> Result<ProductFilter, AppEr
 pub fn absolute_path(req: &HttpRequest, path: &str) -> String {
     let info = req.connection_info();
     format!("{}://{}{}", info.scheme(), info.host(), path)
+}
+
+pub fn page_request(pairs: &[(String, String)]) -> Result<PageRequest, AppError> {
+    Ok(PageRequest::parse(
+        query_value(pairs, "page")?,
+        query_value(pairs, "page_size")?,
+    )?)
+}
+
+/// Parses a typed id from a path segment: 404 for anything that is not a positive integer,
+/// since no such resource can exist.
+pub fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
 }

@@ -3,7 +3,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use maud::html;
 use rand::RngCore;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -14,9 +13,9 @@ use crate::domain::cart::Quantity;
 use crate::domain::ids::ProductId;
 use crate::domain::FieldErrors;
 use crate::error::AppError;
-use crate::http::api::path_id;
+use crate::http::extract::path_id;
 use crate::http::views::cart::{self, CartPage};
-use crate::http::views::{layout, Ctx};
+use crate::http::views::Ctx;
 use crate::services::orders::parse_idempotency_key;
 use crate::services::Services;
 
@@ -71,8 +70,7 @@ async fn render(
         errors,
     };
     if ctx.htmx.partial() {
-        let badge = layout::cart_badge(view.quantity(), true);
-        return Ok(html(status, html! { (cart::section(ctx, &page)) (badge) }));
+        return Ok(html(status, cart::section_update(ctx, &page)));
     }
     let mut ctx = ctx.clone();
     ctx.cart_count = view.quantity();
@@ -121,13 +119,7 @@ pub async fn add(
             .find(|(p, _)| p.id == product)
             .map(|(p, _)| p.name.clone())
             .unwrap_or_default();
-        return Ok(html(
-            StatusCode::OK,
-            html! {
-                (layout::cart_badge(view.quantity(), true))
-                (layout::flash_oob(&format!("Added {name} to your cart.")))
-            },
-        ));
+        return Ok(html(StatusCode::OK, cart::added(&view, &name)));
     }
     let back = safe_next(form.next.as_deref())
         .or_else(|| referer_path(&req))

@@ -8,7 +8,7 @@ use crate::domain::catalog::{PageRequest, ProductFilter};
 use crate::domain::ids::ProductId;
 use crate::domain::FieldErrors;
 use crate::error::AppError;
-use crate::http::api::{page_request, path_id};
+use crate::http::extract::{page_request, path_id};
 use crate::http::extract::{product_filter, query_pairs};
 use crate::http::views::catalog::{self, CatalogView};
 use crate::services::Services;

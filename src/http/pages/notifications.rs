@@ -6,7 +6,7 @@ use super::ctx::Shopper;
 use super::{errors::referer_path, html, redirect};
 use crate::domain::ids::EventId;
 use crate::error::AppError;
-use crate::http::api::{page_request, path_id};
+use crate::http::extract::{page_request, path_id};
 use crate::http::extract::query_pairs;
 use crate::http::views::components::pages;
 use crate::http::views::layout::unread_badge;
@@ -37,8 +37,7 @@ async fn render(
     };
     if user.ctx.htmx.partial() {
         // The list, and the badge out of band so both agree.
-        let body = maud::html! { (notifications::section(&user.ctx, &view)) (unread_badge(view.unread, true)) };
-        return Ok(html(StatusCode::OK, body));
+        return Ok(html(StatusCode::OK, notifications::section_update(&user.ctx, &view)));
     }
     let mut ctx = user.ctx.clone();
     ctx.unread = view.unread;

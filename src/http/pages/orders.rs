@@ -7,7 +7,7 @@ use super::{html, redirect};
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
 use crate::error::AppError;
-use crate::http::api::{page_request, path_id};
+use crate::http::extract::{page_request, path_id};
 use crate::http::extract::query_pairs;
 use crate::http::views::components::pages;
 use crate::http::views::orders::{self, OrderList};

@@ -48,6 +48,19 @@ pub fn guest_page(ctx: &Ctx) -> Markup {
     )
 }
 
+/// What htmx swaps in after a cart action: the section, and the badge out of band.
+pub fn section_update(ctx: &Ctx, view: &CartPage) -> Markup {
+    html! { (section(ctx, view)) (layout::cart_badge(view.cart.quantity(), true)) }
+}
+
+/// The answer to "Add to cart" from the catalog (htmx): the new badge and a flash message.
+pub fn added(cart: &CartView, name: &str) -> Markup {
+    html! {
+        (layout::cart_badge(cart.quantity(), true))
+        (layout::flash_oob(&format!("Added {name} to your cart.")))
+    }
+}
+
 /// The part htmx replaces after every cart action.
 pub fn section(ctx: &Ctx, view: &CartPage) -> Markup {
     let cart = view.cart;

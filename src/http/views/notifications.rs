@@ -25,6 +25,11 @@ pub fn page(ctx: &Ctx, view: &NotificationList) -> Markup {
 }
 
 /// Refreshed live when a new event arrives.
+/// What htmx swaps in: the list, and the unread badge out of band so both agree.
+pub fn section_update(ctx: &Ctx, view: &NotificationList) -> Markup {
+    html! { (section(ctx, view)) (layout::unread_badge(view.unread, true)) }
+}
+
 pub fn section(ctx: &Ctx, view: &NotificationList) -> Markup {
     html! {
         section #notifications .card .updated[ctx.htmx.partial()] hx-get="/notifications" hx-trigger="os-event from:body" hx-swap="outerHTML" {

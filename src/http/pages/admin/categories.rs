@@ -8,7 +8,7 @@ use crate::domain::catalog::CategoryDraft;
 use crate::domain::catalog_input::CategoryFields;
 use crate::domain::ids::CategoryId;
 use crate::error::AppError;
-use crate::http::api::path_id;
+use crate::http::extract::path_id;
 use crate::http::pages::ctx::AdminPage;
 use crate::http::pages::{html, redirect};
 use crate::http::views::admin::categories::{self, CategoriesView, CategoryInput};

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
 use crate::error::AppError;
-use crate::http::api::{page_request, path_id};
+use crate::http::extract::{page_request, path_id};
 use crate::http::extract::{query_pairs, query_value};
 use crate::http::pages::ctx::AdminPage;
 use crate::http::pages::{html, redirect};

@@ -9,7 +9,7 @@ use crate::domain::catalog_input::{Given, ProductChanges, ProductFields};
 use crate::domain::ids::ProductId;
 use crate::domain::FieldErrors;
 use crate::error::AppError;
-use crate::http::api::{page_request, path_id};
+use crate::http::extract::{page_request, path_id};
 use crate::http::extract::{query_pairs, query_value};
 use crate::http::pages::ctx::AdminPage;
 use crate::http::pages::{html, redirect};

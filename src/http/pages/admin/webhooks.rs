@@ -7,7 +7,7 @@ use super::form_errors;
 use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::webhook::{Webhook, WebhookInput as DraftInput};
 use crate::error::AppError;
-use crate::http::api::path_id;
+use crate::http::extract::path_id;
 use crate::http::pages::ctx::AdminPage;
 use crate::http::pages::{html, redirect};
 use crate::http::views::admin::webhooks::{self, WebhookInput, WebhooksView};
