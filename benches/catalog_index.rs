@@ -10,6 +10,7 @@ use std::time::Duration;
 use orderstream::domain::catalog::{Ordering, PageRequest, ProductFilter};
 use orderstream::domain::ids::CategoryId;
 use orderstream::domain::money::Money;
+use orderstream::store::prelude::*;
 use orderstream::store::Store;
 
 fn seeded(products: usize) -> (tempfile::TempDir, Store, Vec<CategoryId>) {
@@ -27,7 +28,7 @@ fn seeded(products: usize) -> (tempfile::TempDir, Store, Vec<CategoryId>) {
     let started = std::time::Instant::now();
     store
         .seed_products(
-            orderstream::demo::products(products, &categories),
+            &mut orderstream::demo::products(products, &categories),
             time::OffsetDateTime::now_utc(),
         )
         .expect("seed");

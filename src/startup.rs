@@ -11,7 +11,7 @@ use crate::domain::clock::Clock;
 use crate::http::live_settings::LiveSettings;
 use crate::http::metrics::Metrics;
 use crate::services::webhooks::dispatcher;
-use crate::store::{Store, StoreError};
+use crate::store::{SharedStorage, StoreError};
 
 mod cache;
 mod context;
@@ -46,7 +46,7 @@ pub struct Application {
     server: Server,
     /// The private `/metrics` listener (`metrics_addr`), already running.
     metrics: Option<(u16, ServerHandle)>,
-    store: Store,
+    store: SharedStorage,
     clock: Clock,
     live_stop: Arc<tokio::sync::watch::Sender<bool>>,
     /// The webhook dispatcher's thread; it ends when `live_stop` turns true.

@@ -10,7 +10,7 @@ use crate::domain::clock::Clock;
 use crate::domain::ids::OrderId;
 use crate::domain::order::Order;
 use crate::error::AppError;
-use crate::store::Store;
+use crate::store::SharedStorage;
 
 const IDLE_AFTER: Duration = Duration::from_secs(60);
 
@@ -28,7 +28,7 @@ pub struct Idle {
 }
 
 pub struct OrderRegistry {
-    store: Store,
+    store: SharedStorage,
     hub: Addr<Hub>,
     /// The time stamped on each status change.
     clock: Clock,
@@ -36,7 +36,7 @@ pub struct OrderRegistry {
 }
 
 impl OrderRegistry {
-    pub fn new(store: Store, hub: Addr<Hub>, clock: Clock) -> Self {
+    pub fn new(store: SharedStorage, hub: Addr<Hub>, clock: Clock) -> Self {
         OrderRegistry {
             store,
             hub,
@@ -83,7 +83,7 @@ impl Handler<Idle> for OrderRegistry {
 
 pub struct OrderActor {
     order: OrderId,
-    store: Store,
+    store: SharedStorage,
     hub: Addr<Hub>,
     clock: Clock,
     registry: Addr<OrderRegistry>,
@@ -122,7 +122,7 @@ impl Handler<ChangeStatus> for OrderActor {
                 hub.do_send(Publish(Arc::new(event.clone())))
             };
             store
-                .transition_order(order, msg.next, at, publish)
+                .transition_order(order, msg.next, at, &publish)
                 .map(|(order, _event)| order)
                 .map_err(AppError::from)
         });

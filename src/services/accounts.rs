@@ -11,7 +11,7 @@ use crate::auth::{CurrentUser, PasswordHasher, TokenIssuer};
 use crate::domain::clock::Clock;
 use crate::domain::user::{Email, Password, ProfileChange, User};
 use crate::error::AppError;
-use crate::store::{RefreshOutcome, Store, StoreError};
+use crate::store::{RefreshOutcome, SharedStorage, StoreError};
 
 // What a sign-in or a refresh answers; the OpenAPI document describes this very type.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -24,7 +24,7 @@ pub struct TokenPair {
 
 #[derive(Clone)]
 pub struct Accounts {
-    store: Store,
+    store: SharedStorage,
     hasher: Arc<PasswordHasher>,
     tokens: Arc<TokenIssuer>,
     throttle: LoginThrottle,
@@ -37,7 +37,7 @@ const BAD_TOKEN: &str = "the token is invalid or expired";
 
 impl Accounts {
     pub fn new(
-        store: Store,
+        store: SharedStorage,
         hasher: PasswordHasher,
         tokens: TokenIssuer,
         throttle: LoginThrottle,
@@ -81,7 +81,7 @@ impl Accounts {
         blocking(move || {
             // create_user refuses a duplicate email atomically, should another sign-up win
             // the race while the hash ran.
-            Ok(store.create_user(|id| User {
+            Ok(store.create_user(&|id| User {
                 id,
                 email: email.clone(),
                 password_hash: password_hash.clone(),
@@ -266,7 +266,7 @@ impl Accounts {
         change: ProfileChange,
     ) -> Result<User, AppError> {
         let (store, id) = (self.store.clone(), user.id);
-        blocking(move || Ok(store.update_user(id, |u| u.apply(change.clone()))?)).await
+        blocking(move || Ok(store.update_user(id, &|u| u.apply(change.clone()))?)).await
     }
 
     /// Checks the current password, stores the new hash and bumps the token version, so every
@@ -285,7 +285,7 @@ impl Accounts {
         let hash = self.hasher.hash(new.expose().to_owned()).await?;
         let (store, id) = (self.store.clone(), user.id);
         let updated = blocking(move || {
-            Ok(store.update_user(id, |u| {
+            Ok(store.update_user(id, &|u| {
                 u.password_hash = hash.clone();
                 u.token_version += 1;
             })?)
@@ -303,13 +303,13 @@ impl Accounts {
     pub fn ensure_admin(&self, email: &Email, password: &Password) -> Result<User, AppError> {
         let hash = self.hasher.hash_here(password.expose())?;
         match self.store.user_by_email(email) {
-            Ok(user) => Ok(self.store.update_user(user.id, |u| {
+            Ok(user) => Ok(self.store.update_user(user.id, &|u| {
                 u.is_admin = true;
                 u.password_hash = hash.clone();
             })?),
             Err(StoreError::NotFound) => {
                 let joined = self.clock().now();
-                Ok(self.store.create_user(|id| User {
+                Ok(self.store.create_user(&|id| User {
                     id,
                     email: email.clone(),
                     password_hash: hash.clone(),

@@ -11,7 +11,8 @@ use super::backup_dir::BackupDir;
 pub use super::backup_dir::BackupFile;
 use super::blocking;
 use crate::error::AppError;
-use crate::store::{BackupError, BackupInfo, Snapshot, Store, StoreError};
+use crate::store::{BackupError, BackupInfo, SharedStorage, Snapshot, Store, StoreError};
+use crate::store::prelude::*;
 
 /// Where and how often scheduled backups are written (`backup_dir`, `backup_every_hours`,
 /// `backup_keep`).
@@ -44,7 +45,7 @@ impl BackupSchedule {
 
 #[derive(Clone)]
 pub struct Backups {
-    store: Store,
+    store: SharedStorage,
     schedule: Option<BackupSchedule>,
 }
 
@@ -57,7 +58,7 @@ pub struct LiveBackup {
 }
 
 impl Backups {
-    pub fn new(store: Store, schedule: Option<BackupSchedule>) -> Backups {
+    pub fn new(store: SharedStorage, schedule: Option<BackupSchedule>) -> Backups {
         Backups { store, schedule }
     }
 

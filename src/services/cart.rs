@@ -6,11 +6,11 @@ use crate::domain::catalog::Product;
 use crate::domain::ids::{ProductId, UserId};
 use crate::domain::money::Money;
 use crate::error::AppError;
-use crate::store::{Store, StoreError};
+use crate::store::{SharedStorage, StoreError};
 
 #[derive(Clone)]
 pub struct Carts {
-    store: Store,
+    store: SharedStorage,
 }
 
 /// A cart joined with the products it names (lines of deleted products are left out).
@@ -68,7 +68,7 @@ fn cart_error(e: StoreError) -> AppError {
 }
 
 impl Carts {
-    pub fn new(store: Store) -> Carts {
+    pub fn new(store: SharedStorage) -> Carts {
         Carts { store }
     }
 
@@ -111,7 +111,7 @@ impl Carts {
             carts.store.product(product)?;
             let cart = carts
                 .store
-                .update_cart(user, |cart| cart.add(product, quantity))
+                .update_cart(user, &|cart| Ok(cart.add(product, quantity)?))
                 .map_err(cart_error)?;
             carts.join(&cart)
         })
@@ -127,7 +127,7 @@ impl Carts {
         self.off_worker(move |carts| {
             let cart = carts
                 .store
-                .update_cart(user, |cart| cart.set(product, quantity))
+                .update_cart(user, &|cart| Ok(cart.set(product, quantity)?))
                 .map_err(cart_error)?;
             carts.join(&cart)
         })
@@ -138,7 +138,7 @@ impl Carts {
         self.off_worker(move |carts| {
             let cart = carts
                 .store
-                .update_cart(user, |cart| cart.remove(product))
+                .update_cart(user, &|cart| Ok(cart.remove(product)?))
                 .map_err(cart_error)?;
             carts.join(&cart)
         })
@@ -147,9 +147,9 @@ impl Carts {
 
     pub async fn clear(&self, user: UserId) -> Result<(), AppError> {
         self.off_worker(move |carts| {
-            carts.store.update_cart(user, |cart| {
+            carts.store.update_cart(user, &|cart| {
                 *cart = Cart::default();
-                Ok::<(), StoreError>(())
+                Ok(())
             })?;
             Ok(())
         })
@@ -178,7 +178,7 @@ impl Carts {
         let max =
             Quantity::parse(crate::domain::cart::MAX_LINE_QUANTITY as i64).expect("max is valid");
         let skipped = std::cell::RefCell::new(Vec::new());
-        let cart = self.store.update_cart(user, |cart| {
+        let cart = self.store.update_cart(user, &|cart| {
             let mut skipped = skipped.borrow_mut();
             skipped.clear();
             for (product, quantity) in lines {
@@ -194,7 +194,7 @@ impl Carts {
                     skipped.push(*product);
                 }
             }
-            Ok::<(), StoreError>(())
+            Ok(())
         })?;
         Ok((self.join(&cart)?, skipped.into_inner()))
     }

@@ -17,7 +17,7 @@ use crate::domain::clock::Clock;
 use crate::domain::ids::{CategoryId, ProductId};
 use crate::error::AppError;
 pub use crate::store::StorageHealth;
-use crate::store::{Store, StoreError};
+use crate::store::{SharedStorage, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheStatus {
@@ -54,7 +54,7 @@ fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
 
 #[derive(Clone)]
 pub struct Catalog {
-    store: Store,
+    store: SharedStorage,
     cache: Arc<Cache>,
     /// Stamps products' creation and update times.
     clock: Clock,
@@ -65,7 +65,7 @@ fn to_bytes<T: Serialize>(value: &T) -> Bytes {
 }
 
 impl Catalog {
-    pub fn new(store: Store, cache: Arc<Cache>, clock: Clock) -> Catalog {
+    pub fn new(store: SharedStorage, cache: Arc<Cache>, clock: Clock) -> Catalog {
         Catalog {
             store,
             cache,
@@ -94,7 +94,7 @@ impl Catalog {
         &self,
         kind: &str,
         key: &str,
-        compute: impl FnOnce(Store) -> Result<Bytes, AppError> + Send + 'static,
+        compute: impl FnOnce(SharedStorage) -> Result<Bytes, AppError> + Send + 'static,
     ) -> Result<(Bytes, CacheStatus), AppError> {
         let key = format!("{}:{kind}:{key}", self.store.catalog_generation());
         if let Some(hit) = self.cache.get(&key).await {
@@ -290,7 +290,7 @@ impl Catalog {
         let (store, now) = (self.store.clone(), self.clock.now());
         blocking(move || {
             store
-                .update_product(id, now, change)
+                .update_product(id, now, &change)
                 .map_err(AppError::from)
         })
         .await
@@ -340,7 +340,7 @@ pub struct NamedProductPage {
 
 /// The name of each product's category, in order, reading each category once: the one join
 /// of products and categories, behind the JSON and the pages alike.
-fn category_names_of(store: &Store, products: &[Product]) -> Result<Vec<String>, AppError> {
+fn category_names_of(store: &SharedStorage, products: &[Product]) -> Result<Vec<String>, AppError> {
     let mut names: HashMap<CategoryId, String> = HashMap::new();
     let mut out = Vec::with_capacity(products.len());
     for product in products {
@@ -357,7 +357,7 @@ fn category_names_of(store: &Store, products: &[Product]) -> Result<Vec<String>,
     Ok(out)
 }
 
-fn product_jsons(store: &Store, products: &[Product]) -> Result<Vec<ProductJson>, AppError> {
+fn product_jsons(store: &SharedStorage, products: &[Product]) -> Result<Vec<ProductJson>, AppError> {
     let names = category_names_of(store, products)?;
     Ok(products
         .iter()
@@ -380,9 +380,8 @@ impl Catalog {
                 None => self.store.create_category(draft)?.id,
             });
         }
-        Ok(self
-            .store
-            .seed_products(crate::demo::products(products, &ids), self.clock.now())?)
+        let mut drafts = crate::demo::products(products, &ids);
+        Ok(self.store.seed_products(&mut drafts, self.clock.now())?)
     }
 }
 

@@ -14,7 +14,7 @@ use crate::domain::clock::Clock;
 use crate::domain::event::OrderEvent;
 use crate::domain::ids::{EventId, UserId};
 use crate::error::AppError;
-use crate::store::{EventPage, Store};
+use crate::store::{EventPage, SharedStorage};
 
 /// How many events a connection may have waiting before it is dropped as too slow.
 pub const CONNECTION_BUFFER: usize = 256;
@@ -22,7 +22,7 @@ const REPLAY_CHUNK: usize = 500;
 
 #[derive(Clone)]
 pub struct Notifications {
-    pub(super) store: Store,
+    pub(super) store: SharedStorage,
     hub: Addr<Hub>,
     /// Live feeds end when their token expires on this clock.
     pub(super) clock: Clock,
@@ -37,7 +37,7 @@ pub struct Subscription {
     is_admin: bool,
     connection: ConnectionId,
     hub: Addr<Hub>,
-    store: Store,
+    store: SharedStorage,
 }
 
 impl Drop for Subscription {
@@ -65,7 +65,7 @@ impl Subscription {
 }
 
 impl Notifications {
-    pub fn new(store: Store, hub: Addr<Hub>, clock: Clock) -> Notifications {
+    pub fn new(store: SharedStorage, hub: Addr<Hub>, clock: Clock) -> Notifications {
         Notifications { store, hub, clock }
     }
 

@@ -13,13 +13,13 @@ use crate::domain::order::{Order, OrderStatus};
 use crate::domain::user::User;
 use crate::domain::ValidationError;
 use crate::error::AppError;
-use crate::store::{OrderFilter, OrderPage, OrderRequest, PlacedOrder, Store};
+use crate::store::{OrderFilter, OrderPage, OrderRequest, PlacedOrder, SharedStorage};
 
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 #[derive(Clone)]
 pub struct Orders {
-    store: Store,
+    store: SharedStorage,
     hub: Addr<Hub>,
     registry: Addr<OrderRegistry>,
     clock: Clock,
@@ -42,7 +42,7 @@ pub fn parse_idempotency_key(raw: &str) -> Result<String, ValidationError> {
 
 impl Orders {
     pub fn new(
-        store: Store,
+        store: SharedStorage,
         hub: Addr<Hub>,
         registry: Addr<OrderRegistry>,
         clock: Clock,

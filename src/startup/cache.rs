@@ -3,7 +3,7 @@
 use super::StartupError;
 use crate::cache::Cache;
 use crate::config::Settings;
-use crate::store::Store;
+use crate::store::SharedStorage;
 
 fn in_process(settings: &Settings) -> Cache {
     Cache::in_process(
@@ -13,7 +13,7 @@ fn in_process(settings: &Settings) -> Cache {
 }
 
 #[cfg(not(feature = "redis"))]
-pub fn build(settings: &Settings, _store: &Store) -> Result<Cache, StartupError> {
+pub fn build(settings: &Settings, _store: &SharedStorage) -> Result<Cache, StartupError> {
     if settings.redis_url.is_some() {
         tracing::warn!(
             "redis_url is set but this build has no `redis` feature; using the in-process cache"
@@ -23,7 +23,7 @@ pub fn build(settings: &Settings, _store: &Store) -> Result<Cache, StartupError>
 }
 
 #[cfg(feature = "redis")]
-pub fn build(settings: &Settings, store: &Store) -> Result<Cache, StartupError> {
+pub fn build(settings: &Settings, store: &SharedStorage) -> Result<Cache, StartupError> {
     let local = in_process(settings);
     match &settings.redis_url {
         Some(url) => {

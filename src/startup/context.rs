@@ -16,11 +16,12 @@ use crate::services::throttle::LoginThrottle;
 use crate::services::{
     Accounts, Backups, Carts, Catalog, Notifications, Orders, Services, Webhooks,
 };
-use crate::store::{Store, StoreError};
+use crate::store::{SharedStorage, Store, StoreError};
 
 /// Needs a running actix System.
 pub struct Context {
-    pub store: Store,
+    /// The backend every service shares (sled today: `open_store`).
+    pub store: SharedStorage,
     pub services: Services,
     /// The clock every service decides time-based rules on.
     pub clock: Clock,
@@ -123,11 +124,11 @@ impl Context {
 }
 
 /// Opens the database, waiting a moment if a process that is stopping still holds it.
-fn open_store(dir: &Path, cache_mb: u64) -> Result<Store, StartupError> {
+fn open_store(dir: &Path, cache_mb: u64) -> Result<SharedStorage, StartupError> {
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
     loop {
         match Store::open_with_cache(dir, cache_mb) {
-            Ok(store) => return Ok(store),
+            Ok(store) => return Ok(Arc::new(store)),
             Err(StoreError::Locked) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(50))
             }

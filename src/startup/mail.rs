@@ -4,7 +4,7 @@ use tokio::sync::watch;
 
 use crate::config::Settings;
 use crate::services::mail::MailSettings;
-use crate::store::Store;
+use crate::store::SharedStorage;
 
 use super::StartupError;
 
@@ -30,7 +30,7 @@ pub fn mail_settings(settings: &Settings, port: u16) -> Result<Option<MailSettin
 pub fn start_outbox(
     settings: &Settings,
     mail: Option<MailSettings>,
-    store: &Store,
+    store: &SharedStorage,
     stop: &watch::Sender<bool>,
 ) -> Result<Option<JoinHandle<()>>, StartupError> {
     let Some(mail) = mail else {

@@ -1,24 +1,21 @@
 use super::{codec, Store, StoreError};
+use super::storage::CartStorage;
 use crate::domain::cart::Cart;
 use crate::domain::ids::UserId;
 
-impl Store {
-    pub fn cart(&self, user: UserId) -> Result<Cart, StoreError> {
+
+impl CartStorage for Store {
+    fn cart(&self, user: UserId) -> Result<Cart, StoreError> {
         match self.engine()?.trees.carts.get(user.to_key())? {
             Some(raw) => codec::decode(&raw),
             None => Ok(Cart::default()),
         }
     }
 
-    /// Read-modify-write of a cart as one compare-and-swap on its key, retried when another
-    /// write got there first. A single-key swap needs no multi-tree transaction (whose fixed
-    /// commit cost is the price of placing an order), and sled orders it against those
-    /// transactions, so an order sees the cart either before or after the change. `change`
-    /// may refuse, and then nothing is written.
-    pub fn update_cart<E: Into<StoreError>>(
+    fn update_cart(
         &self,
         user: UserId,
-        change: impl Fn(&mut Cart) -> Result<(), E>,
+        change: &dyn Fn(&mut Cart) -> Result<(), StoreError>,
     ) -> Result<Cart, StoreError> {
         let _writing = self.writing();
         let engine = self.engine()?;
@@ -30,7 +27,7 @@ impl Store {
                 Some(raw) => codec::decode(raw)?,
                 None => Cart::default(),
             };
-            change(&mut cart).map_err(Into::into)?;
+            change(&mut cart)?;
             if carts
                 .compare_and_swap(key, current, Some(codec::encode(&cart)))?
                 .is_ok()

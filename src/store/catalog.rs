@@ -5,6 +5,7 @@ use sled::Transactional;
 use time::OffsetDateTime;
 
 use super::catalog_index::Row;
+use super::storage::CatalogStorage;
 use super::events::append_stock_low;
 use super::{bump_generation, codec, lock, next_id, Store, StoreError};
 use crate::domain::catalog::{
@@ -56,307 +57,34 @@ fn name_key(name: &str) -> Vec<u8> {
 }
 
 impl Store {
-    pub fn create_category(&self, draft: CategoryDraft) -> Result<Category, StoreError> {
-        let _writing = self.writing();
-        let engine = self.engine()?;
-        let t = &engine.trees;
-        let _guard = lock(&self.inner.catalog_write);
-        let (category, generation) = (&t.meta, &t.categories, &t.category_names).transaction(
-            |(meta, categories, names)| {
-                if names.get(name_key(&draft.name))?.is_some() {
-                    return Err(Abortable::Abort(StoreError::Conflict(
-                        "a category with that name already exists".into(),
-                    )));
-                }
-                let id = CategoryId::new(next_id(meta, "category")?);
-                let category = Category {
-                    id,
-                    name: draft.name.clone(),
-                    description: draft.description.clone(),
-                };
-                names.insert(name_key(&category.name), &id.to_key())?;
-                categories.insert(&id.to_key(), codec::encode(&category))?;
-                Ok((category, bump_generation(meta)?))
-            },
-        )?;
-        self.publish_generation(generation);
-        Ok(category)
-    }
-
-    pub fn update_category(
-        &self,
-        id: CategoryId,
-        draft: CategoryDraft,
-    ) -> Result<Category, StoreError> {
-        let _writing = self.writing();
-        let engine = self.engine()?;
-        let t = &engine.trees;
-        let _guard = lock(&self.inner.catalog_write);
-        let (category, generation) = (&t.meta, &t.categories, &t.category_names).transaction(
-            |(meta, categories, names)| {
-                let raw = categories
-                    .get(id.to_key())?
-                    .ok_or(Abortable::Abort(StoreError::NotFound))?;
-                let old: Category = codec::decode(&raw).map_err(Abortable::Abort)?;
-                if let Some(owner) = names.get(name_key(&draft.name))? {
-                    if CategoryId::from_key(&owner) != Some(id) {
-                        return Err(Abortable::Abort(StoreError::Conflict(
-                            "a category with that name already exists".into(),
-                        )));
-                    }
-                }
-                names.remove(name_key(&old.name))?;
-                names.insert(name_key(&draft.name), &id.to_key())?;
-                let category = Category {
-                    id,
-                    name: draft.name.clone(),
-                    description: draft.description.clone(),
-                };
-                categories.insert(&id.to_key(), codec::encode(&category))?;
-                Ok((category, bump_generation(meta)?))
-            },
-        )?;
-        self.publish_generation(generation);
-        Ok(category)
-    }
-
-    pub fn delete_category(&self, id: CategoryId) -> Result<(), StoreError> {
-        let _writing = self.writing();
-        let engine = self.engine()?;
-        let t = &engine.trees;
-        // Holding the write lock keeps a product from being added to it meanwhile.
-        let _guard = lock(&self.inner.catalog_write);
-        self.inner.catalog.ready()?;
-        if self.inner.catalog.products_in(id) > 0 {
-            return Err(StoreError::Conflict(
-                "the category still has products".into(),
-            ));
-        }
-        let generation = (&t.meta, &t.categories, &t.category_names).transaction(
-            |(meta, categories, names)| {
-                let raw = categories
-                    .remove(&id.to_key())?
-                    .ok_or(Abortable::Abort(StoreError::NotFound))?;
-                let old: Category = codec::decode(&raw).map_err(Abortable::Abort)?;
-                names.remove(name_key(&old.name))?;
-                Ok(bump_generation(meta)?)
-            },
-        )?;
-        self.publish_generation(generation);
-        Ok(())
-    }
-
-    pub fn category(&self, id: CategoryId) -> Result<CategoryWithCount, StoreError> {
-        let raw = self
-            .engine()?
-            .trees
-            .categories
-            .get(id.to_key())?
-            .ok_or(StoreError::NotFound)?;
-        let category: Category = codec::decode(&raw)?;
-        self.inner.catalog.ready()?;
-        Ok(CategoryWithCount {
-            product_count: self.inner.catalog.products_in(id),
-            category,
-        })
-    }
-
-    /// All categories in id order (a shop has dozens, not millions).
-    pub fn categories(&self) -> Result<Vec<CategoryWithCount>, StoreError> {
-        self.inner.catalog.ready()?;
-        let mut out = Vec::new();
-        for entry in self.engine()?.trees.categories.iter() {
-            let (_, raw) = entry?;
-            let category: Category = codec::decode(&raw)?;
-            out.push(CategoryWithCount {
-                product_count: self.inner.catalog.products_in(category.id),
-                category,
-            });
-        }
-        Ok(out)
-    }
-
-    pub fn create_product(
-        &self,
-        draft: ProductDraft,
-        now: OffsetDateTime,
-    ) -> Result<Product, StoreError> {
-        let _writing = self.writing();
-        let engine = self.engine()?;
-        let t = &engine.trees;
-        let _guard = lock(&self.inner.catalog_write);
-        let (product, generation) = (&t.meta, &t.categories, &t.products, &t.catalog_rows)
-            .transaction(|(meta, categories, products, rows)| {
-                if categories.get(draft.category_id.to_key())?.is_none() {
-                    return Err(Abortable::Abort(StoreError::UnknownCategory));
-                }
-                let id = ProductId::new(next_id(meta, "product")?);
-                let product = Product {
-                    id,
-                    name: draft.name.clone(),
-                    description: draft.description.clone(),
-                    price: draft.price,
-                    stock: draft.stock,
-                    category_id: draft.category_id,
-                    created_at: now,
-                    updated_at: now,
-                };
-                put_product(products, rows, &product)?;
-                Ok((product, bump_generation(meta)?))
-            })?;
-        self.inner.catalog.upsert(row_of(&product));
-        self.publish_generation(generation);
-        Ok(product)
-    }
-
-    /// Replaces the editable fields of a product with what `change` makes of them.
-    pub fn update_product(
-        &self,
-        id: ProductId,
-        now: OffsetDateTime,
-        change: impl Fn(&Product) -> ProductDraft,
-    ) -> Result<Product, StoreError> {
-        let _writing = self.writing();
-        let engine = self.engine()?;
-        let t = &engine.trees;
-        let _guard = lock(&self.inner.catalog_write);
-        // The stock may become low: an event, so the log's commit order must hold.
-        let _log = lock(&self.inner.event_log);
-        let threshold = self.stock_low_threshold();
-        let (product, generation) = (
-            &t.meta,
-            &t.categories,
-            &t.products,
-            &t.catalog_rows,
-            &t.events,
-        )
-            .transaction(|(meta, categories, products, rows, events)| {
-                let mut product =
-                    get_product(products, id)?.ok_or(Abortable::Abort(StoreError::NotFound))?;
-                let before = product.stock;
-                let draft = change(&product);
-                if categories.get(draft.category_id.to_key())?.is_none() {
-                    return Err(Abortable::Abort(StoreError::UnknownCategory));
-                }
-                product.name = draft.name;
-                product.description = draft.description;
-                product.price = draft.price;
-                product.stock = draft.stock;
-                product.category_id = draft.category_id;
-                product.updated_at = now;
-                put_product(products, rows, &product)?;
-                note_if_low(meta, events, &product, before, threshold, now)?;
-                Ok((product, bump_generation(meta)?))
-            })?;
-        self.inner.catalog.upsert(row_of(&product));
-        self.publish_generation(generation);
-        Ok(product)
-    }
-
-    pub fn delete_product(&self, id: ProductId) -> Result<(), StoreError> {
-        let _writing = self.writing();
-        let engine = self.engine()?;
-        let t = &engine.trees;
-        let _guard = lock(&self.inner.catalog_write);
-        let generation =
-            (&t.meta, &t.products, &t.catalog_rows).transaction(|(meta, products, rows)| {
-                products
-                    .remove(&id.to_key())?
-                    .ok_or(Abortable::Abort(StoreError::NotFound))?;
-                rows.remove(&id.to_key())?;
-                Ok(bump_generation(meta)?)
-            })?;
-        self.inner.catalog.remove(id);
-        self.publish_generation(generation);
-        Ok(())
-    }
-
-    pub fn change_stock(
-        &self,
-        id: ProductId,
-        change: StockChange,
-        now: OffsetDateTime,
-    ) -> Result<Product, StoreError> {
-        let _writing = self.writing();
-        let engine = self.engine()?;
-        let t = &engine.trees;
-        let _guard = lock(&self.inner.catalog_write);
-        // The stock may become low: an event, so the log's commit order must hold.
-        let _log = lock(&self.inner.event_log);
-        let threshold = self.stock_low_threshold();
-        let trees = (&t.meta, &t.products, &t.catalog_rows, &t.events);
-        let (product, generation) = trees.transaction(|(meta, products, rows, events)| {
-            let mut product =
-                get_product(products, id)?.ok_or(Abortable::Abort(StoreError::NotFound))?;
-            let before = product.stock;
-            product.stock = change
-                .apply(product.stock)
-                .map_err(|refused| Abortable::Abort(StoreError::Conflict(refused.to_string())))?;
-            product.updated_at = now;
-            put_product(products, rows, &product)?;
-            note_if_low(meta, events, &product, before, threshold, now)?;
-            Ok((product, bump_generation(meta)?))
-        })?;
-        self.inner.catalog.set_stock(id, product.stock);
-        self.publish_generation(generation);
-        Ok(product)
-    }
-
-    pub fn product(&self, id: ProductId) -> Result<Product, StoreError> {
-        let raw = self
-            .engine()?
-            .trees
-            .products
-            .get(id.to_key())?
-            .ok_or(StoreError::NotFound)?;
-        codec::decode(&raw)
-    }
-
-    /// The products that still exist among `ids`, in the order asked.
-    pub fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, StoreError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(raw) = self.engine()?.trees.products.get(id.to_key())? {
-                out.push(codec::decode(&raw)?);
-            }
-        }
-        Ok(out)
-    }
-
-    pub fn list_products(
-        &self,
-        filter: &ProductFilter,
-        page: PageRequest,
-    ) -> Result<CatalogPage, StoreError> {
-        self.inner.catalog.ready()?;
-        let (count, ids) = self.inner.catalog.query(filter, page);
-        Ok(CatalogPage {
-            count,
-            products: self.products(&ids)?,
-        })
-    }
-
-    /// No category and no product yet (answered from the database: it does not wait for the
-    /// catalog index to load).
-    pub fn catalog_is_empty(&self) -> Result<bool, StoreError> {
-        let engine = self.engine()?;
-        Ok(engine.trees.categories.is_empty() && engine.trees.catalog_rows.is_empty())
-    }
-
-    pub fn product_count(&self) -> usize {
-        self.inner.catalog.len()
-    }
-
     /// Heap bytes held by the search index over product names (a diagnostics figure).
     pub fn search_index_bytes(&self) -> usize {
         self.inner.catalog.search_index_bytes()
     }
 
-    /// Bulk insert for seeding: chunks of products written as batches, then indexed.
-    /// Not for concurrent use with live traffic (it is run before serving).
-    pub fn seed_products(
+}
+
+/// The admin writes' half of `product.stock_low`: an entry when this change took the product
+/// to the threshold or below (orders note theirs after the order's own event).
+fn note_if_low(
+    meta: &sled::transaction::TransactionalTree,
+    events: &sled::transaction::TransactionalTree,
+    product: &Product,
+    before: u32,
+    threshold: u32,
+    now: OffsetDateTime,
+) -> Result<(), sled::transaction::UnabortableTransactionError> {
+    if !stock_became_low(before, product.stock, threshold) {
+        return Ok(());
+    }
+    let named = (product.id, product.name.as_str());
+    append_stock_low(meta, events, named, product.stock, threshold, now)
+}
+
+impl CatalogStorage for Store {
+    fn seed_products(
         &self,
-        drafts: impl Iterator<Item = ProductDraft>,
+        drafts: &mut dyn Iterator<Item = ProductDraft>,
         now: OffsetDateTime,
     ) -> Result<usize, StoreError> {
         let _writing = self.writing();
@@ -405,21 +133,290 @@ impl Store {
         self.publish_generation(generation);
         Ok(written)
     }
-}
 
-/// The admin writes' half of `product.stock_low`: an entry when this change took the product
-/// to the threshold or below (orders note theirs after the order's own event).
-fn note_if_low(
-    meta: &sled::transaction::TransactionalTree,
-    events: &sled::transaction::TransactionalTree,
-    product: &Product,
-    before: u32,
-    threshold: u32,
-    now: OffsetDateTime,
-) -> Result<(), sled::transaction::UnabortableTransactionError> {
-    if !stock_became_low(before, product.stock, threshold) {
-        return Ok(());
+    fn create_category(&self, draft: CategoryDraft) -> Result<Category, StoreError> {
+        let _writing = self.writing();
+        let engine = self.engine()?;
+        let t = &engine.trees;
+        let _guard = lock(&self.inner.catalog_write);
+        let (category, generation) = (&t.meta, &t.categories, &t.category_names).transaction(
+            |(meta, categories, names)| {
+                if names.get(name_key(&draft.name))?.is_some() {
+                    return Err(Abortable::Abort(StoreError::Conflict(
+                        "a category with that name already exists".into(),
+                    )));
+                }
+                let id = CategoryId::new(next_id(meta, "category")?);
+                let category = Category {
+                    id,
+                    name: draft.name.clone(),
+                    description: draft.description.clone(),
+                };
+                names.insert(name_key(&category.name), &id.to_key())?;
+                categories.insert(&id.to_key(), codec::encode(&category))?;
+                Ok((category, bump_generation(meta)?))
+            },
+        )?;
+        self.publish_generation(generation);
+        Ok(category)
     }
-    let named = (product.id, product.name.as_str());
-    append_stock_low(meta, events, named, product.stock, threshold, now)
+
+    fn update_category(
+        &self,
+        id: CategoryId,
+        draft: CategoryDraft,
+    ) -> Result<Category, StoreError> {
+        let _writing = self.writing();
+        let engine = self.engine()?;
+        let t = &engine.trees;
+        let _guard = lock(&self.inner.catalog_write);
+        let (category, generation) = (&t.meta, &t.categories, &t.category_names).transaction(
+            |(meta, categories, names)| {
+                let raw = categories
+                    .get(id.to_key())?
+                    .ok_or(Abortable::Abort(StoreError::NotFound))?;
+                let old: Category = codec::decode(&raw).map_err(Abortable::Abort)?;
+                if let Some(owner) = names.get(name_key(&draft.name))? {
+                    if CategoryId::from_key(&owner) != Some(id) {
+                        return Err(Abortable::Abort(StoreError::Conflict(
+                            "a category with that name already exists".into(),
+                        )));
+                    }
+                }
+                names.remove(name_key(&old.name))?;
+                names.insert(name_key(&draft.name), &id.to_key())?;
+                let category = Category {
+                    id,
+                    name: draft.name.clone(),
+                    description: draft.description.clone(),
+                };
+                categories.insert(&id.to_key(), codec::encode(&category))?;
+                Ok((category, bump_generation(meta)?))
+            },
+        )?;
+        self.publish_generation(generation);
+        Ok(category)
+    }
+
+    fn delete_category(&self, id: CategoryId) -> Result<(), StoreError> {
+        let _writing = self.writing();
+        let engine = self.engine()?;
+        let t = &engine.trees;
+        // Holding the write lock keeps a product from being added to it meanwhile.
+        let _guard = lock(&self.inner.catalog_write);
+        self.inner.catalog.ready()?;
+        if self.inner.catalog.products_in(id) > 0 {
+            return Err(StoreError::Conflict(
+                "the category still has products".into(),
+            ));
+        }
+        let generation = (&t.meta, &t.categories, &t.category_names).transaction(
+            |(meta, categories, names)| {
+                let raw = categories
+                    .remove(&id.to_key())?
+                    .ok_or(Abortable::Abort(StoreError::NotFound))?;
+                let old: Category = codec::decode(&raw).map_err(Abortable::Abort)?;
+                names.remove(name_key(&old.name))?;
+                Ok(bump_generation(meta)?)
+            },
+        )?;
+        self.publish_generation(generation);
+        Ok(())
+    }
+
+    fn category(&self, id: CategoryId) -> Result<CategoryWithCount, StoreError> {
+        let raw = self
+            .engine()?
+            .trees
+            .categories
+            .get(id.to_key())?
+            .ok_or(StoreError::NotFound)?;
+        let category: Category = codec::decode(&raw)?;
+        self.inner.catalog.ready()?;
+        Ok(CategoryWithCount {
+            product_count: self.inner.catalog.products_in(id),
+            category,
+        })
+    }
+
+    fn categories(&self) -> Result<Vec<CategoryWithCount>, StoreError> {
+        self.inner.catalog.ready()?;
+        let mut out = Vec::new();
+        for entry in self.engine()?.trees.categories.iter() {
+            let (_, raw) = entry?;
+            let category: Category = codec::decode(&raw)?;
+            out.push(CategoryWithCount {
+                product_count: self.inner.catalog.products_in(category.id),
+                category,
+            });
+        }
+        Ok(out)
+    }
+
+    fn create_product(
+        &self,
+        draft: ProductDraft,
+        now: OffsetDateTime,
+    ) -> Result<Product, StoreError> {
+        let _writing = self.writing();
+        let engine = self.engine()?;
+        let t = &engine.trees;
+        let _guard = lock(&self.inner.catalog_write);
+        let (product, generation) = (&t.meta, &t.categories, &t.products, &t.catalog_rows)
+            .transaction(|(meta, categories, products, rows)| {
+                if categories.get(draft.category_id.to_key())?.is_none() {
+                    return Err(Abortable::Abort(StoreError::UnknownCategory));
+                }
+                let id = ProductId::new(next_id(meta, "product")?);
+                let product = Product {
+                    id,
+                    name: draft.name.clone(),
+                    description: draft.description.clone(),
+                    price: draft.price,
+                    stock: draft.stock,
+                    category_id: draft.category_id,
+                    created_at: now,
+                    updated_at: now,
+                };
+                put_product(products, rows, &product)?;
+                Ok((product, bump_generation(meta)?))
+            })?;
+        self.inner.catalog.upsert(row_of(&product));
+        self.publish_generation(generation);
+        Ok(product)
+    }
+
+    fn update_product(
+        &self,
+        id: ProductId,
+        now: OffsetDateTime,
+        change: &dyn Fn(&Product) -> ProductDraft,
+    ) -> Result<Product, StoreError> {
+        let _writing = self.writing();
+        let engine = self.engine()?;
+        let t = &engine.trees;
+        let _guard = lock(&self.inner.catalog_write);
+        // The stock may become low: an event, so the log's commit order must hold.
+        let _log = lock(&self.inner.event_log);
+        let threshold = self.stock_low_threshold();
+        let (product, generation) = (
+            &t.meta,
+            &t.categories,
+            &t.products,
+            &t.catalog_rows,
+            &t.events,
+        )
+            .transaction(|(meta, categories, products, rows, events)| {
+                let mut product =
+                    get_product(products, id)?.ok_or(Abortable::Abort(StoreError::NotFound))?;
+                let before = product.stock;
+                let draft = change(&product);
+                if categories.get(draft.category_id.to_key())?.is_none() {
+                    return Err(Abortable::Abort(StoreError::UnknownCategory));
+                }
+                product.name = draft.name;
+                product.description = draft.description;
+                product.price = draft.price;
+                product.stock = draft.stock;
+                product.category_id = draft.category_id;
+                product.updated_at = now;
+                put_product(products, rows, &product)?;
+                note_if_low(meta, events, &product, before, threshold, now)?;
+                Ok((product, bump_generation(meta)?))
+            })?;
+        self.inner.catalog.upsert(row_of(&product));
+        self.publish_generation(generation);
+        Ok(product)
+    }
+
+    fn delete_product(&self, id: ProductId) -> Result<(), StoreError> {
+        let _writing = self.writing();
+        let engine = self.engine()?;
+        let t = &engine.trees;
+        let _guard = lock(&self.inner.catalog_write);
+        let generation =
+            (&t.meta, &t.products, &t.catalog_rows).transaction(|(meta, products, rows)| {
+                products
+                    .remove(&id.to_key())?
+                    .ok_or(Abortable::Abort(StoreError::NotFound))?;
+                rows.remove(&id.to_key())?;
+                Ok(bump_generation(meta)?)
+            })?;
+        self.inner.catalog.remove(id);
+        self.publish_generation(generation);
+        Ok(())
+    }
+
+    fn change_stock(
+        &self,
+        id: ProductId,
+        change: StockChange,
+        now: OffsetDateTime,
+    ) -> Result<Product, StoreError> {
+        let _writing = self.writing();
+        let engine = self.engine()?;
+        let t = &engine.trees;
+        let _guard = lock(&self.inner.catalog_write);
+        // The stock may become low: an event, so the log's commit order must hold.
+        let _log = lock(&self.inner.event_log);
+        let threshold = self.stock_low_threshold();
+        let trees = (&t.meta, &t.products, &t.catalog_rows, &t.events);
+        let (product, generation) = trees.transaction(|(meta, products, rows, events)| {
+            let mut product =
+                get_product(products, id)?.ok_or(Abortable::Abort(StoreError::NotFound))?;
+            let before = product.stock;
+            product.stock = change
+                .apply(product.stock)
+                .map_err(|refused| Abortable::Abort(StoreError::Conflict(refused.to_string())))?;
+            product.updated_at = now;
+            put_product(products, rows, &product)?;
+            note_if_low(meta, events, &product, before, threshold, now)?;
+            Ok((product, bump_generation(meta)?))
+        })?;
+        self.inner.catalog.set_stock(id, product.stock);
+        self.publish_generation(generation);
+        Ok(product)
+    }
+
+    fn product(&self, id: ProductId) -> Result<Product, StoreError> {
+        let raw = self
+            .engine()?
+            .trees
+            .products
+            .get(id.to_key())?
+            .ok_or(StoreError::NotFound)?;
+        codec::decode(&raw)
+    }
+
+    fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(raw) = self.engine()?.trees.products.get(id.to_key())? {
+                out.push(codec::decode(&raw)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn list_products(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<CatalogPage, StoreError> {
+        self.inner.catalog.ready()?;
+        let (count, ids) = self.inner.catalog.query(filter, page);
+        Ok(CatalogPage {
+            count,
+            products: self.products(&ids)?,
+        })
+    }
+
+    fn catalog_is_empty(&self) -> Result<bool, StoreError> {
+        let engine = self.engine()?;
+        Ok(engine.trees.categories.is_empty() && engine.trees.catalog_rows.is_empty())
+    }
+
+    fn product_count(&self) -> usize {
+        self.inner.catalog.len()
+    }
 }

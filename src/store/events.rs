@@ -3,6 +3,7 @@
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
 use super::{codec, next_id, Store, StoreError};
+use super::storage::EventStorage;
 use crate::domain::event::{EventKind, LogEntry, OrderEvent, StockLowEvent};
 use crate::domain::ids::{EventId, OrderId, ProductId, UserId};
 use crate::domain::order::OrderStatus;
@@ -72,9 +73,18 @@ pub(super) fn append_stock_low(
 }
 
 impl Store {
-    /// Entries of the whole log (order and stock events) with id above `after`, oldest first,
-    /// at most `limit`: what the webhook and email dispatchers walk.
-    pub fn log_after(&self, after: EventId, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+    /// One order event of the log (a stock event is `NotFound` here).
+    pub fn event(&self, id: EventId) -> Result<OrderEvent, StoreError> {
+        match self.log_entry(id)? {
+            LogEntry::Order(event) => Ok(event),
+            LogEntry::StockLow(_) => Err(StoreError::NotFound),
+        }
+    }
+
+}
+
+impl EventStorage for Store {
+    fn log_after(&self, after: EventId, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
         let from = after.get().saturating_add(1).to_be_bytes();
         let mut out = Vec::new();
         for entry in self.engine()?.trees.events.range(from..).take(limit) {
@@ -84,14 +94,12 @@ impl Store {
         Ok(out)
     }
 
-    /// One entry of the log, of either kind.
-    pub fn log_entry(&self, id: EventId) -> Result<LogEntry, StoreError> {
+    fn log_entry(&self, id: EventId) -> Result<LogEntry, StoreError> {
         let raw = self.engine()?.trees.events.get(id.to_key())?;
         codec::decode(&raw.ok_or(StoreError::NotFound)?)
     }
 
-    /// Events of `user` with id above `after`, oldest first, at most `limit`.
-    pub fn user_events_after(
+    fn user_events_after(
         &self,
         user: UserId,
         after: EventId,
@@ -113,9 +121,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Every user's order events with id above `after` (what an admin connection replays);
-    /// stock events are for webhooks only and are passed over.
-    pub fn all_events_after(
+    fn all_events_after(
         &self,
         after: EventId,
         limit: usize,
@@ -134,15 +140,7 @@ impl Store {
         Ok(out)
     }
 
-    /// One order event of the log (a stock event is `NotFound` here).
-    pub fn event(&self, id: EventId) -> Result<OrderEvent, StoreError> {
-        match self.log_entry(id)? {
-            LogEntry::Order(event) => Ok(event),
-            LogEntry::StockLow(_) => Err(StoreError::NotFound),
-        }
-    }
-
-    pub fn last_event_id(&self) -> Result<EventId, StoreError> {
+    fn last_event_id(&self) -> Result<EventId, StoreError> {
         let last = self.engine()?.trees.events.last()?;
         Ok(EventId::new(
             last.and_then(|(k, _)| EventId::from_key(&k))
@@ -151,8 +149,7 @@ impl Store {
         ))
     }
 
-    /// A user's notifications, newest first, optionally only the unread ones.
-    pub fn notifications(
+    fn notifications(
         &self,
         user: UserId,
         unread_only: bool,
@@ -182,7 +179,7 @@ impl Store {
         Ok(EventPage { count, events })
     }
 
-    pub fn mark_read(&self, user: UserId, event: EventId) -> Result<(), StoreError> {
+    fn mark_read(&self, user: UserId, event: EventId) -> Result<(), StoreError> {
         let _writing = self.writing();
         let key = codec::pair_key(user.get(), event.get());
         if !self.engine()?.trees.user_events.contains_key(key)? {
@@ -192,7 +189,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn mark_all_read(&self, user: UserId) -> Result<(), StoreError> {
+    fn mark_all_read(&self, user: UserId) -> Result<(), StoreError> {
         let _writing = self.writing();
         let engine = self.engine()?;
         let t = &engine.trees;

@@ -1,20 +1,21 @@
 //! The order-email dispatcher's place in the event log, kept in `meta`: like a webhook's
 //! cursor, written after each attempt, so a restart resumes where the last one left off.
 use super::{codec, Store, StoreError};
+use super::storage::MailStorage;
 use crate::domain::webhook_delivery::DispatchState;
 
 const KEY: &[u8] = b"mail_state";
 
-impl Store {
-    /// None when order emails have never run (or were switched off since).
-    pub fn mail_state(&self) -> Result<Option<DispatchState>, StoreError> {
+
+impl MailStorage for Store {
+    fn mail_state(&self) -> Result<Option<DispatchState>, StoreError> {
         match self.engine()?.trees.meta.get(KEY)? {
             Some(raw) => Ok(Some(codec::decode(&raw)?)),
             None => Ok(None),
         }
     }
 
-    pub fn set_mail_state(&self, state: DispatchState) -> Result<(), StoreError> {
+    fn set_mail_state(&self, state: DispatchState) -> Result<(), StoreError> {
         let _writing = self.writing();
         self.engine()?
             .trees
@@ -23,9 +24,7 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets the cursor, so emails switched on later start from that moment rather than
-    /// sending everything that happened while they were off.
-    pub fn clear_mail_state(&self) -> Result<(), StoreError> {
+    fn clear_mail_state(&self) -> Result<(), StoreError> {
         let _writing = self.writing();
         self.engine()?.trees.meta.remove(KEY)?;
         Ok(())

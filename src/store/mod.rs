@@ -17,6 +17,7 @@ mod orders;
 mod recovery;
 mod restore;
 mod snapshot;
+mod storage;
 mod tokens;
 mod users;
 mod webhooks;
@@ -35,6 +36,18 @@ pub use orders::{OrderFilter, OrderPage, OrderRequest, PlacedOrder};
 pub use recovery::StorageHealth;
 pub use restore::restore_backup;
 pub use snapshot::Snapshot;
+pub use storage::{
+    AccountStorage, CartStorage, CatalogStorage, EventStorage, MailStorage, OrderStorage, Pending,
+    SharedStorage, Storage, StorageOperations, TokenStorage, WebhookStorage,
+};
+
+/// The storage traits, for code that calls a backend through `SharedStorage`.
+pub mod prelude {
+    pub use super::storage::{
+        AccountStorage, CartStorage, CatalogStorage, EventStorage, MailStorage, OrderStorage,
+        StorageOperations, TokenStorage, WebhookStorage,
+    };
+}
 pub use tokens::{RefreshOutcome, RefreshRecord};
 pub use webhooks::DeliveryPage;
 
@@ -121,35 +134,6 @@ impl Store {
         self.inner.engine()
     }
 
-    /// Waits until everything written so far is on disk. Concurrent callers share one flush.
-    pub async fn durable(&self) -> Result<(), StoreError> {
-        let engine = self.engine()?;
-        engine.group_commit.wait().await
-    }
-
-    /// Flushes synchronously (shutdown, CLI commands).
-    pub fn flush(&self) -> Result<(), StoreError> {
-        self.engine()?.db.flush()?;
-        Ok(())
-    }
-
-    /// A value that moves forward with every catalog change (durably, in the same transaction).
-    pub fn catalog_generation(&self) -> u64 {
-        self.inner.catalog_generation.load(Ordering::Acquire)
-    }
-
-    /// Random id of this database, so caches shared between databases never mix entries.
-    pub fn database_id(&self) -> String {
-        self.inner.database_id.clone()
-    }
-
-    /// Sets the level at or below which stock counts as low (see `stock_became_low`).
-    pub fn set_stock_low_threshold(&self, threshold: u32) {
-        self.inner
-            .stock_low_threshold
-            .store(threshold, Ordering::Relaxed);
-    }
-
     fn stock_low_threshold(&self) -> u32 {
         self.inner.stock_low_threshold.load(Ordering::Relaxed)
     }
@@ -195,4 +179,38 @@ fn bump_generation(
     let next = codec::read_u64(meta.get(META_CATALOG_GENERATION)?.as_deref()) + 1;
     meta.insert(META_CATALOG_GENERATION, &next.to_be_bytes())?;
     Ok(next)
+}
+
+impl StorageOperations for Store {
+    fn durable(&self) -> Pending<()> {
+        let store = self.clone();
+        Box::pin(async move { store.engine()?.group_commit.wait().await })
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.engine()?.db.flush()?;
+        Ok(())
+    }
+
+    fn catalog_generation(&self) -> u64 {
+        self.inner.catalog_generation.load(Ordering::Acquire)
+    }
+
+    fn database_id(&self) -> String {
+        self.inner.database_id.clone()
+    }
+
+    fn set_stock_low_threshold(&self, threshold: u32) {
+        self.inner
+            .stock_low_threshold
+            .store(threshold, Ordering::Relaxed);
+    }
+
+    fn storage_health(&self) -> StorageHealth {
+        self.current_health()
+    }
+
+    fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        self.take_snapshot()
+    }
 }

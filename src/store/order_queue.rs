@@ -7,6 +7,7 @@
 use tokio::sync::oneshot;
 
 use super::orders::{BatchOutcome, OrderRequest};
+use super::storage::StorageOperations;
 use super::{lock, PlacedOrder, Store, StoreError};
 use crate::domain::event::OrderEvent;
 
@@ -38,7 +39,7 @@ pub(super) struct Queued {
 impl Store {
     /// Places an order (with whatever others are queued at that moment) and answers once it is
     /// placed and on disk, or refused. `publish` hands its event to the live hub in id order.
-    pub async fn place_order(
+    pub(super) async fn place_in_batch(
         &self,
         request: OrderRequest,
         publish: Publisher,
@@ -132,6 +133,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use crate::store::prelude::*;
     use super::*;
     use crate::domain::cart::Quantity;
     use crate::domain::catalog::{CategoryDraft, ProductDraft};
@@ -174,8 +176,8 @@ mod tests {
             .unwrap();
         let want = |user: u64, quantity: i64| {
             store
-                .update_cart(UserId::new(user), |cart| {
-                    cart.add(product.id, Quantity::parse(quantity).unwrap())
+                .update_cart(UserId::new(user), &|cart| {
+                    Ok(cart.add(product.id, Quantity::parse(quantity).unwrap())?)
                 })
                 .unwrap();
         };

@@ -7,6 +7,8 @@ use sled::Transactional;
 use time::OffsetDateTime;
 
 use super::catalog::{get_product, put_product};
+use super::storage::{OrderStorage, Pending};
+use super::Publisher;
 use super::events::{append_event, append_stock_low, EventDraft};
 use super::{bump_generation, codec, lock, next_id, Store, StoreError};
 use crate::domain::cart::Cart;
@@ -263,14 +265,33 @@ impl Store {
         Ok(result?)
     }
 
-    /// Moves an order to `next`; a cancellation puts its stock back. The event is written in
-    /// the same transaction and handed to `publish` before the log is released.
-    pub fn transition_order(
+    pub(super) fn apply_stock_to_index(
+        &self,
+        touched: &[(ProductId, u32)],
+        generation: Option<u64>,
+    ) {
+        for (product, stock) in touched {
+            self.inner.catalog.set_stock(*product, *stock);
+        }
+        if let Some(generation) = generation {
+            self.publish_generation(generation);
+        }
+    }
+
+}
+
+impl OrderStorage for Store {
+    fn place_order(&self, request: OrderRequest, publish: Publisher) -> Pending<PlacedOrder> {
+        let store = self.clone();
+        Box::pin(async move { store.place_in_batch(request, publish).await })
+    }
+
+    fn transition_order(
         &self,
         id: OrderId,
         next: OrderStatus,
         now: OffsetDateTime,
-        publish: impl FnOnce(&OrderEvent),
+        publish: &dyn Fn(&OrderEvent),
     ) -> Result<(Order, OrderEvent), StoreError> {
         let _writing = self.writing();
         let engine = self.engine()?;
@@ -324,20 +345,7 @@ impl Store {
         Ok((order, event))
     }
 
-    pub(super) fn apply_stock_to_index(
-        &self,
-        touched: &[(ProductId, u32)],
-        generation: Option<u64>,
-    ) {
-        for (product, stock) in touched {
-            self.inner.catalog.set_stock(*product, *stock);
-        }
-        if let Some(generation) = generation {
-            self.publish_generation(generation);
-        }
-    }
-
-    pub fn order(&self, id: OrderId) -> Result<Order, StoreError> {
+    fn order(&self, id: OrderId) -> Result<Order, StoreError> {
         let raw = self
             .engine()?
             .trees
@@ -347,8 +355,7 @@ impl Store {
         codec::decode(&raw)
     }
 
-    /// Orders newest first, filtered, one page of them.
-    pub fn list_orders(
+    fn list_orders(
         &self,
         filter: &OrderFilter,
         offset: u64,
@@ -390,8 +397,7 @@ impl Store {
         Ok(OrderPage { count, orders })
     }
 
-    /// How many orders are in each status: one pass over the orders, reading only the status.
-    pub fn order_status_counts(&self) -> Result<Vec<(OrderStatus, u64)>, StoreError> {
+    fn order_status_counts(&self) -> Result<Vec<(OrderStatus, u64)>, StoreError> {
         #[derive(Deserialize)]
         struct StatusOnly {
             status: OrderStatus,
@@ -407,8 +413,7 @@ impl Store {
         Ok(OrderStatus::ALL.into_iter().zip(counts).collect())
     }
 
-    /// Forgets idempotency keys older than their 24 hours.
-    pub fn prune_idempotency_keys(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+    fn prune_idempotency_keys(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
         let mut removed = 0;
         for entry in self.engine()?.trees.idempotency.iter() {
             let (key, raw) = entry?;

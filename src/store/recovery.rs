@@ -47,7 +47,7 @@ pub enum StorageHealth {
 }
 
 impl Store {
-    pub fn storage_health(&self) -> StorageHealth {
+    pub(super) fn current_health(&self) -> StorageHealth {
         match &lock(&self.inner.health).failing {
             None => StorageHealth::Ok,
             Some(f) => StorageHealth::Failing {

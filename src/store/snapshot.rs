@@ -37,7 +37,7 @@ impl Snapshot {
 impl Store {
     /// Copies the whole database while writes are held off (see the module comment). Blocks:
     /// call it off the async workers.
-    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+    pub(super) fn take_snapshot(&self) -> Result<Snapshot, StoreError> {
         let waiting = Instant::now();
         let _no_writes = self
             .inner

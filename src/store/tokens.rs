@@ -4,6 +4,7 @@ use sled::transaction::ConflictableTransactionError as Abortable;
 use sled::Transactional;
 
 use super::{codec, next_id, Store, StoreError};
+use super::storage::TokenStorage;
 use crate::domain::ids::{FamilyId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,9 +34,33 @@ pub enum RefreshOutcome {
     Invalid,
 }
 
-impl Store {
-    /// Stores the first refresh token of a new login (a new family).
-    pub fn start_refresh_family(
+
+impl TokenStorage for Store {
+    fn prune_expired_tokens(&self, now: i64) -> Result<usize, StoreError> {
+        let engine = self.engine()?;
+        let t = &engine.trees;
+        let mut removed = 0;
+        for entry in t.revoked_access.iter() {
+            let (key, value) = entry?;
+            if (codec::read_u64(Some(&value)) as i64) <= now {
+                let _writing = self.writing();
+                t.revoked_access.remove(key)?;
+                removed += 1;
+            }
+        }
+        for entry in t.refresh.iter() {
+            let (key, value) = entry?;
+            let record: RefreshRecord = codec::decode(&value)?;
+            if record.expires_at <= now {
+                let _writing = self.writing();
+                t.refresh.remove(key)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    fn start_refresh_family(
         &self,
         hash: &[u8],
         user_id: UserId,
@@ -68,8 +93,7 @@ impl Store {
         Ok(record)
     }
 
-    /// Spends `old_hash` and stores `new_hash` in the same family, atomically.
-    pub fn rotate_refresh(
+    fn rotate_refresh(
         &self,
         old_hash: &[u8],
         new_hash: &[u8],
@@ -110,9 +134,7 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Whether `hash` is a refresh token that would rotate now: unspent, unexpired, and in a
-    /// family that was not revoked.
-    pub fn refresh_token_alive(&self, hash: &[u8], now: i64) -> Result<bool, StoreError> {
+    fn refresh_token_alive(&self, hash: &[u8], now: i64) -> Result<bool, StoreError> {
         let engine = self.engine()?;
         let t = &engine.trees;
         let Some(raw) = t.refresh.get(hash)? else {
@@ -129,8 +151,7 @@ impl Store {
         Ok(!family.revoked)
     }
 
-    /// Revokes the family of a refresh token (logout). Unknown tokens are ignored.
-    pub fn revoke_refresh_family(&self, hash: &[u8]) -> Result<Option<UserId>, StoreError> {
+    fn revoke_refresh_family(&self, hash: &[u8]) -> Result<Option<UserId>, StoreError> {
         let _writing = self.writing();
         let engine = self.engine()?;
         let t = &engine.trees;
@@ -148,8 +169,7 @@ impl Store {
         Ok(Some(record.user_id))
     }
 
-    /// Remembers a revoked access token id until it would have expired anyway.
-    pub fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+    fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
         let _writing = self.writing();
         self.engine()?
             .trees
@@ -158,36 +178,11 @@ impl Store {
         Ok(())
     }
 
-    pub fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+    fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
         Ok(self
             .engine()?
             .trees
             .revoked_access
             .contains_key(jti.as_bytes())?)
-    }
-
-    /// Drops records that can no longer matter (expired refresh tokens and revocations).
-    pub fn prune_expired_tokens(&self, now: i64) -> Result<usize, StoreError> {
-        let engine = self.engine()?;
-        let t = &engine.trees;
-        let mut removed = 0;
-        for entry in t.revoked_access.iter() {
-            let (key, value) = entry?;
-            if (codec::read_u64(Some(&value)) as i64) <= now {
-                let _writing = self.writing();
-                t.revoked_access.remove(key)?;
-                removed += 1;
-            }
-        }
-        for entry in t.refresh.iter() {
-            let (key, value) = entry?;
-            let record: RefreshRecord = codec::decode(&value)?;
-            if record.expires_at <= now {
-                let _writing = self.writing();
-                t.refresh.remove(key)?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
     }
 }

@@ -2,21 +2,22 @@ use sled::transaction::ConflictableTransactionError as Abortable;
 use sled::Transactional;
 
 use super::{codec, next_id, Store, StoreError};
+use super::storage::AccountStorage;
 use crate::domain::ids::UserId;
 use crate::domain::user::{Email, User};
 
-impl Store {
-    /// Inserts a new user with a fresh id; `Conflict` when the email is taken.
-    pub fn create_user(
+
+impl AccountStorage for Store {
+    fn create_user(
         &self,
-        draft: impl FnOnce(UserId) -> User + Clone,
+        draft: &dyn Fn(UserId) -> User,
     ) -> Result<User, StoreError> {
         let _writing = self.writing();
         let engine = self.engine()?;
         let t = &engine.trees;
         let user = (&t.meta, &t.users, &t.emails).transaction(|(meta, users, emails)| {
             let id = UserId::new(next_id(meta, "user")?);
-            let user = (draft.clone())(id);
+            let user = draft(id);
             if emails.get(user.email.as_str())?.is_some() {
                 return Err(Abortable::Abort(StoreError::Conflict(
                     "a user with that email already exists".into(),
@@ -29,7 +30,7 @@ impl Store {
         Ok(user)
     }
 
-    pub fn user(&self, id: UserId) -> Result<User, StoreError> {
+    fn user(&self, id: UserId) -> Result<User, StoreError> {
         let raw = self
             .engine()?
             .trees
@@ -39,7 +40,7 @@ impl Store {
         codec::decode(&raw)
     }
 
-    pub fn user_by_email(&self, email: &Email) -> Result<User, StoreError> {
+    fn user_by_email(&self, email: &Email) -> Result<User, StoreError> {
         let raw = self
             .engine()?
             .trees
@@ -50,8 +51,7 @@ impl Store {
         self.user(id)
     }
 
-    /// Read-modify-write of one user, atomically.
-    pub fn update_user(&self, id: UserId, change: impl Fn(&mut User)) -> Result<User, StoreError> {
+    fn update_user(&self, id: UserId, change: &dyn Fn(&mut User)) -> Result<User, StoreError> {
         let _writing = self.writing();
         let engine = self.engine()?;
         let users = &engine.trees.users;
@@ -67,7 +67,7 @@ impl Store {
         Ok(user)
     }
 
-    pub fn admin_count(&self) -> Result<usize, StoreError> {
+    fn admin_count(&self) -> Result<usize, StoreError> {
         let mut admins = 0;
         for entry in self.engine()?.trees.users.iter() {
             let (_, raw) = entry?;

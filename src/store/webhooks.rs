@@ -5,6 +5,7 @@ use sled::transaction::{ConflictableTransactionError as Abortable, Transactional
 use time::OffsetDateTime;
 
 use super::{codec, next_id, Store, StoreError};
+use super::storage::{EventStorage, WebhookStorage};
 use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::webhook::{Webhook, WebhookDraft, WebhookSecret};
 use crate::domain::webhook_delivery::{Delivery, DispatchState};
@@ -16,10 +17,8 @@ pub struct DeliveryPage {
     pub deliveries: Vec<Delivery>,
 }
 
-impl Store {
-    /// Stores a new webhook whose cursor starts at the end of the log: it hears about events
-    /// from now on, not the shop's whole history.
-    pub fn create_webhook(
+impl WebhookStorage for Store {
+    fn create_webhook(
         &self,
         draft: WebhookDraft,
         secret: WebhookSecret,
@@ -49,8 +48,7 @@ impl Store {
         Ok(hook)
     }
 
-    /// Every webhook, oldest first (a shop has a handful).
-    pub fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+    fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         let mut out = Vec::new();
         for entry in self.engine()?.trees.webhooks.iter() {
             out.push(codec::decode(&entry?.1)?);
@@ -58,16 +56,15 @@ impl Store {
         Ok(out)
     }
 
-    pub fn webhook(&self, id: WebhookId) -> Result<Webhook, StoreError> {
+    fn webhook(&self, id: WebhookId) -> Result<Webhook, StoreError> {
         let raw = self.engine()?.trees.webhooks.get(id.to_key())?;
         codec::decode(&raw.ok_or(StoreError::NotFound)?)
     }
 
-    /// Rewrites a webhook with `change` applied to the stored one.
-    pub fn update_webhook(
+    fn update_webhook(
         &self,
         id: WebhookId,
-        change: impl Fn(&mut Webhook),
+        change: &dyn Fn(&mut Webhook),
     ) -> Result<Webhook, StoreError> {
         let _writing = self.writing();
         let engine = self.engine()?;
@@ -84,8 +81,7 @@ impl Store {
         Ok(hook)
     }
 
-    /// Removes the webhook and its cursor at once, then its delivery log.
-    pub fn delete_webhook(&self, id: WebhookId) -> Result<(), StoreError> {
+    fn delete_webhook(&self, id: WebhookId) -> Result<(), StoreError> {
         let _writing = self.writing();
         let engine = self.engine()?;
         let t = &engine.trees;
@@ -108,14 +104,12 @@ impl Store {
         Ok(())
     }
 
-    pub fn dispatch_state(&self, id: WebhookId) -> Result<DispatchState, StoreError> {
+    fn dispatch_state(&self, id: WebhookId) -> Result<DispatchState, StoreError> {
         let raw = self.engine()?.trees.webhook_state.get(id.to_key())?;
         codec::decode(&raw.ok_or(StoreError::NotFound)?)
     }
 
-    /// Appends an attempt to the log and, when given, moves the cursor, in one transaction.
-    /// A webhook deleted meanwhile is `NotFound` and nothing is written.
-    pub fn record_delivery(
+    fn record_delivery(
         &self,
         delivery: &Delivery,
         next_state: Option<DispatchState>,
@@ -146,8 +140,7 @@ impl Store {
         Ok(stored)
     }
 
-    /// Overwrites the cursor (an admin's "retry now" brings the next attempt forward).
-    pub fn set_dispatch_state(&self, id: WebhookId, next: DispatchState) -> Result<(), StoreError> {
+    fn set_dispatch_state(&self, id: WebhookId, next: DispatchState) -> Result<(), StoreError> {
         let _writing = self.writing();
         let engine = self.engine()?;
         let t = &engine.trees;
@@ -161,14 +154,13 @@ impl Store {
         Ok(())
     }
 
-    pub fn delivery(&self, hook: WebhookId, id: DeliveryId) -> Result<Delivery, StoreError> {
+    fn delivery(&self, hook: WebhookId, id: DeliveryId) -> Result<Delivery, StoreError> {
         let key = codec::pair_key(hook.get(), id.get());
         let raw = self.engine()?.trees.webhook_deliveries.get(key)?;
         codec::decode(&raw.ok_or(StoreError::NotFound)?)
     }
 
-    /// Drops all but the newest `keep` attempts of every webhook; returns how many went.
-    pub fn prune_deliveries(&self, keep: usize) -> Result<usize, StoreError> {
+    fn prune_deliveries(&self, keep: usize) -> Result<usize, StoreError> {
         let webhooks = self.webhooks()?;
         let _writing = self.writing();
         let engine = self.engine()?;
@@ -189,8 +181,7 @@ impl Store {
         Ok(removed)
     }
 
-    /// A webhook's attempts, newest first.
-    pub fn deliveries(
+    fn deliveries(
         &self,
         id: WebhookId,
         offset: u64,
@@ -217,6 +208,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    
     use super::*;
     use crate::domain::ids::EventId;
     use crate::domain::webhook::{WebhookEvent, WebhookUrl};

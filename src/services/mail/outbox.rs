@@ -14,7 +14,7 @@ use crate::domain::event::{LogEntry, OrderEvent};
 use crate::domain::order::Order;
 use crate::domain::user::User;
 use crate::domain::webhook_delivery::{DispatchState, RetryPolicy};
-use crate::store::{Store, StoreError};
+use crate::store::{SharedStorage, StoreError};
 
 /// How often an idle outbox looks at the log.
 const POLL: Duration = Duration::from_millis(200);
@@ -24,7 +24,7 @@ const BATCH: usize = 64;
 /// Starts the outbox thread; it stops when `shutdown` turns true. Join it before closing the
 /// database. Only called when mail is set up: otherwise nothing reads the log for emails.
 pub fn start(
-    store: Store,
+    store: SharedStorage,
     mailer: Mailer,
     retry: RetryPolicy,
     mut shutdown: watch::Receiver<bool>,
@@ -62,7 +62,7 @@ pub fn start(
 }
 
 struct Outbox {
-    store: Store,
+    store: SharedStorage,
     mailer: Mailer,
     retry: RetryPolicy,
 }

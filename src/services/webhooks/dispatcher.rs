@@ -22,7 +22,7 @@ use crate::domain::webhook::Webhook;
 use crate::domain::webhook_delivery::{
     AttemptOutcome, Delivery, DeliveryStatus, DispatchState, RetryPolicy,
 };
-use crate::store::{Store, StoreError};
+use crate::store::{SharedStorage, StoreError};
 
 /// How often idle tasks look at the log and the webhook list (a new event waits at most this).
 pub(super) const POLL: Duration = Duration::from_millis(200);
@@ -39,7 +39,7 @@ pub struct DispatchSettings {
 /// Starts the dispatcher thread; it stops (dropping its store handle) when `shutdown` turns
 /// true. Join the handle before closing the database.
 pub fn start(
-    store: Store,
+    store: SharedStorage,
     settings: DispatchSettings,
     clock: Clock,
     mut shutdown: watch::Receiver<bool>,
@@ -64,7 +64,7 @@ pub fn start(
 }
 
 /// Keeps one task running per active webhook.
-async fn supervise(store: Store, settings: DispatchSettings, clock: Clock) {
+async fn supervise(store: SharedStorage, settings: DispatchSettings, clock: Clock) {
     let sender = match Sender::new(settings.sender) {
         Ok(sender) => sender,
         Err(e) => return tracing::error!(error = %e, "webhook HTTP client did not start"),
@@ -97,7 +97,7 @@ async fn supervise(store: Store, settings: DispatchSettings, clock: Clock) {
 
 pub(super) struct Worker {
     pub(super) id: WebhookId,
-    pub(super) store: Store,
+    pub(super) store: SharedStorage,
     pub(super) sender: Sender,
     pub(super) retry: RetryPolicy,
     pub(super) in_flight: Arc<Semaphore>,
@@ -106,7 +106,7 @@ pub(super) struct Worker {
 }
 
 impl Worker {
-    /// Runs until the webhook is deleted or deactivated. Store calls are short sled reads and
+    /// Runs until the webhook is deleted or deactivated. SharedStorage calls are short sled reads and
     /// one-transaction writes, made inline: this thread serves nothing else.
     async fn run(self) {
         loop {

@@ -16,7 +16,7 @@ use crate::domain::webhook::{
 };
 use crate::domain::webhook_delivery::{Delivery, DeliveryStatus, DispatchState};
 use crate::error::AppError;
-use crate::store::{DeliveryPage, Store};
+use crate::store::{DeliveryPage, SharedStorage};
 use sender::{Sender, SenderSettings};
 
 /// Attempts kept per webhook (the deliveries log is for looking into recent trouble).
@@ -27,7 +27,7 @@ const MANUAL_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 
 #[derive(Clone)]
 pub struct Webhooks {
-    store: Store,
+    store: SharedStorage,
     sender: SenderSettings,
     /// Stamps webhooks, manual deliveries and pings.
     clock: Clock,
@@ -40,7 +40,7 @@ fn new_secret() -> WebhookSecret {
 }
 
 impl Webhooks {
-    pub fn new(store: Store, sender: SenderSettings, clock: Clock) -> Webhooks {
+    pub fn new(store: SharedStorage, sender: SenderSettings, clock: Clock) -> Webhooks {
         Webhooks {
             store,
             sender,
@@ -81,7 +81,7 @@ impl Webhooks {
     pub async fn update(&self, id: WebhookId, draft: WebhookDraft) -> Result<Webhook, AppError> {
         let store = self.store.clone();
         let hook = blocking(move || {
-            Ok(store.update_webhook(id, |hook| {
+            Ok(store.update_webhook(id, &|hook| {
                 hook.url = draft.url.clone();
                 hook.events = draft.events.clone();
                 hook.active = draft.active;
@@ -99,7 +99,7 @@ impl Webhooks {
         let store = self.store.clone();
         let secret = new_secret();
         let hook =
-            blocking(move || Ok(store.update_webhook(id, |hook| hook.secret = secret.clone())?))
+            blocking(move || Ok(store.update_webhook(id, &|hook| hook.secret = secret.clone())?))
                 .await?;
         self.store.durable().await?;
         Ok(hook)

@@ -3,6 +3,7 @@
 use super::ok_json;
 use crate::helpers::*;
 use orderstream::domain::ids::CategoryId;
+use orderstream::store::prelude::*;
 use orderstream::store::Store;
 
 const PRODUCTS: usize = 40_000;
@@ -19,7 +20,7 @@ async fn lists_asked_for_while_the_index_loads_are_complete() {
         let categories = [CategoryId::new(bulk)];
         let drafts = orderstream::demo::products(PRODUCTS, &categories);
         store
-            .seed_products(drafts, time::OffsetDateTime::now_utc())
+            .seed_products(&mut drafts.into_iter(), time::OffsetDateTime::now_utc())
             .expect("seed");
         store.flush().expect("flush");
     })
