@@ -37,118 +37,31 @@
     badge.classList.toggle("empty", count === 0);
   }
 
-  function el(tag, className, text) {
-    var e = document.createElement(tag);
-    if (className) e.className = className;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-
-  // Prices as integer cents: "12.50" → 1250 (no floating-point sums).
-  function cents(price) {
-    var m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(String(price));
-    if (!m) return null;
-    return Number(m[1]) * 100 + Number(((m[2] || "") + "00").slice(0, 2));
-  }
-  function money(c) {
-    var rest = String(c % 100);
-    return "$" + Math.floor(c / 100) + "." + (rest.length < 2 ? "0" + rest : rest);
-  }
-
   // ---- The guest cart -----------------------------------------------------------------
 
+  // The server draws the guest cart (views::cart::guest_lines) from the lines kept here, so
+  // it looks and reads like the signed-in cart; only the latest answer is put in.
+  var guestCartAsked = 0;
   function renderGuestCart() {
     var box = document.getElementById("guest-cart");
     if (!box || !store) return;
     var lines = store.cart();
-    if (!lines.length) { box.dataset.state = "empty"; return; }
+    var items = lines.map(function (line) { return line.id + ":" + line.qty; }).join(",");
+    var asked = ++guestCartAsked;
     box.dataset.state = "loading";
-    Promise.all(lines.map(function (line) {
-      return fetch("/api/products/" + line.id + "/", { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .catch(function () { return null; })
-        .then(function (product) { return { line: line, product: product }; });
-    })).then(function (rows) { drawGuestCart(box, rows); });
-  }
-
-  function drawGuestCart(box, rows) {
-    box.textContent = "";
-    var table = el("table", "table cart-table");
-    var head = el("tr");
-    ["Product", "Price", "Quantity", "Total", ""].forEach(function (label) {
-      var th = el("th", null, label);
-      th.scope = "col";
-      head.appendChild(th);
-    });
-    table.appendChild(el("thead")).appendChild(head);
-    var tbody = table.appendChild(el("tbody"));
-    var total = 0;
-    rows.forEach(function (row) {
-      var line = row.line, product = row.product;
-      var price = product ? cents(product.price) : null;
-      var tr = el("tr");
-      tr.dataset.productId = String(line.id);
-      var name = el("td");
-      name.dataset.label = "Product";
-      if (product && price !== null) {
-        var link = el("a", null, product.name);
-        link.href = "/products/" + line.id;
-        name.appendChild(link);
-        if (product.stock < line.qty) {
-          name.appendChild(el("p", "field-error", product.stock === 0 ? "Out of stock" : "Only " + product.stock + " left"));
-        }
-      } else {
-        tr.classList.add("short", "unavailable");
-        name.appendChild(el("span", null, line.name || "Product #" + line.id));
-        name.appendChild(el("p", "field-error", "No longer available"));
-      }
-      tr.appendChild(name);
-      var priceCell = el("td", null, price !== null ? money(price) : "—");
-      priceCell.dataset.label = "Price";
-      tr.appendChild(priceCell);
-      var qtyCell = el("td");
-      qtyCell.dataset.label = "Quantity";
-      var input = el("input", "qty");
-      input.type = "number"; input.min = "1"; input.max = String(store.maxQuantity);
-      input.value = String(line.qty);
-      input.setAttribute("aria-label", "Quantity");
-      input.dataset.guestQty = String(line.id);
-      qtyCell.appendChild(input);
-      tr.appendChild(qtyCell);
-      var lineTotal = price !== null ? price * line.qty : 0;
-      total += lineTotal;
-      var totalCell = el("td", null, price !== null ? money(lineTotal) : "—");
-      totalCell.dataset.label = "Total";
-      tr.appendChild(totalCell);
-      var actions = el("td");
-      var remove = el("button", "link danger", "Remove");
-      remove.type = "button";
-      remove.dataset.guestRemove = String(line.id);
-      actions.appendChild(remove);
-      tr.appendChild(actions);
-      tbody.appendChild(tr);
-    });
-    var foot = el("tr");
-    var label = el("th", null, "Total");
-    label.scope = "row"; label.colSpan = 3;
-    foot.appendChild(label);
-    var sum = el("td", null, money(total));
-    sum.id = "guest-cart-total";
-    foot.appendChild(sum);
-    foot.appendChild(el("td"));
-    table.appendChild(el("tfoot")).appendChild(foot);
-    box.appendChild(table);
-    var next = el("p", "actions");
-    var login = el("a", "button accent", "Log in to check out");
-    login.href = "/login?next=%2Fcart";
-    var register = el("a", "button secondary", "Register");
-    register.href = "/register?next=%2Fcart";
-    next.appendChild(login);
-    next.appendChild(document.createTextNode(" "));
-    next.appendChild(register);
-    box.appendChild(next);
-    box.appendChild(el("p", "muted", "This cart is kept in this browser; prices and stock are checked again when you order."));
-    box.dataset.state = "ready";
+    fetch("/cart/guest?items=" + encodeURIComponent(items), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(new Error(String(r.status))); })
+      .then(function (html) {
+        if (asked !== guestCartAsked) return;
+        box.innerHTML = html;
+        // A deleted product's name is known only to this browser.
+        lines.forEach(function (line) {
+          var cell = box.querySelector("tr[data-product-id='" + line.id + "'] [data-missing-name]");
+          if (cell && line.name) cell.textContent = line.name;
+        });
+        box.dataset.state = lines.length ? "ready" : "empty";
+      })
+      .catch(function () { if (asked === guestCartAsked) box.dataset.state = "error"; });
   }
 
   if (guest && store) {

@@ -105,6 +105,29 @@ impl Cart {
     }
 }
 
+/// A visitor's cart as the browser sends it to be shown (`GET /cart/guest?items=…`):
+/// `id:quantity` pairs separated by commas, at most `MAX_CART_LINES`, each id once.
+pub fn parse_guest_lines(raw: &str) -> Result<Vec<(ProductId, Quantity)>, ValidationError> {
+    let invalid = || ValidationError::new("items", "must be id:quantity pairs separated by commas");
+    let mut lines: Vec<(ProductId, Quantity)> = Vec::new();
+    for pair in raw.split(',').filter(|p| !p.is_empty()) {
+        let (id, quantity) = pair.split_once(':').ok_or_else(invalid)?;
+        let id: ProductId = id.parse().map_err(|_| invalid())?;
+        let quantity = Quantity::parse(quantity.parse().map_err(|_| invalid())?)?;
+        if lines.iter().any(|(seen, _)| *seen == id) {
+            return Err(ValidationError::new("items", "names a product twice"));
+        }
+        if lines.len() == MAX_CART_LINES {
+            return Err(ValidationError::new(
+                "items",
+                format!("a cart holds at most {MAX_CART_LINES} products"),
+            ));
+        }
+        lines.push((id, quantity));
+    }
+    Ok(lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +167,20 @@ mod tests {
         b.add(ProductId::new(1), q(1)).unwrap();
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_eq!(b.remove(ProductId::new(3)), Err(CartError::NoSuchLine));
+    }
+
+    #[test]
+    fn guest_lines_parse_pairs_and_refuse_anything_else() {
+        let lines = parse_guest_lines("3:2,17:1").unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!((lines[1].0.get(), lines[1].1.get()), (17, 1));
+        assert!(parse_guest_lines("").unwrap().is_empty());
+        for bad in [
+            "3", "3:0", "3:10001", "x:1", "3:1,3:2", "-1:1", "3:1;4:1", "é:1",
+        ] {
+            assert!(parse_guest_lines(bad).is_err(), "{bad} must be refused");
+        }
+        let full: Vec<String> = (1..=MAX_CART_LINES + 1).map(|i| format!("{i}:1")).collect();
+        assert!(parse_guest_lines(&full.join(",")).is_err());
     }
 }

@@ -11,8 +11,8 @@ use super::backup_dir::BackupDir;
 pub use super::backup_dir::BackupFile;
 use super::blocking;
 use crate::error::AppError;
-use crate::store::{BackupError, BackupInfo, SharedStorage, Snapshot, Store, StoreError};
 use crate::store::prelude::*;
+use crate::store::{BackupError, BackupInfo, SharedStorage, Snapshot, Store, StoreError};
 
 /// Where and how often scheduled backups are written (`backup_dir`, `backup_every_hours`,
 /// `backup_keep`).

@@ -210,6 +210,12 @@ impl Catalog {
         blocking(move || Ok(store.product(id)?)).await
     }
 
+    /// The products that still exist among `ids`, in the order asked (a visitor's cart).
+    pub async fn products(&self, ids: Vec<ProductId>) -> Result<Vec<Product>, AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.products(&ids)?)).await
+    }
+
     /// The product with its category's name, for its page.
     pub async fn named_product(&self, id: ProductId) -> Result<NamedProduct, AppError> {
         let store = self.store.clone();
@@ -357,7 +363,10 @@ fn category_names_of(store: &SharedStorage, products: &[Product]) -> Result<Vec<
     Ok(out)
 }
 
-fn product_jsons(store: &SharedStorage, products: &[Product]) -> Result<Vec<ProductJson>, AppError> {
+fn product_jsons(
+    store: &SharedStorage,
+    products: &[Product],
+) -> Result<Vec<ProductJson>, AppError> {
     let names = category_names_of(store, products)?;
     Ok(products
         .iter()

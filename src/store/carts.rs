@@ -1,8 +1,7 @@
-use super::{codec, Store, StoreError};
 use super::storage::CartStorage;
+use super::{codec, Store, StoreError};
 use crate::domain::cart::Cart;
 use crate::domain::ids::UserId;
-
 
 impl CartStorage for Store {
     fn cart(&self, user: UserId) -> Result<Cart, StoreError> {

@@ -5,8 +5,8 @@ use sled::Transactional;
 use time::OffsetDateTime;
 
 use super::catalog_index::Row;
-use super::storage::CatalogStorage;
 use super::events::append_stock_low;
+use super::storage::CatalogStorage;
 use super::{bump_generation, codec, lock, next_id, Store, StoreError};
 use crate::domain::catalog::{
     Category, CategoryDraft, CategoryWithCount, PageRequest, Product, ProductDraft, ProductFilter,
@@ -61,7 +61,6 @@ impl Store {
     pub fn search_index_bytes(&self) -> usize {
         self.inner.catalog.search_index_bytes()
     }
-
 }
 
 /// The admin writes' half of `product.stock_low`: an entry when this change took the product

@@ -272,7 +272,7 @@ impl Drop for CatalogIndex {
 
 #[cfg(test)]
 mod tests {
-    
+
     use super::*;
 
     fn row(id: u64, category: u64, price: i64, stock: u32, name: &str) -> Row {

@@ -2,8 +2,8 @@
 //! records, indexed per user, with read flags beside it for the notifications list.
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
-use super::{codec, next_id, Store, StoreError};
 use super::storage::EventStorage;
+use super::{codec, next_id, Store, StoreError};
 use crate::domain::event::{EventKind, LogEntry, OrderEvent, StockLowEvent};
 use crate::domain::ids::{EventId, OrderId, ProductId, UserId};
 use crate::domain::order::OrderStatus;
@@ -80,7 +80,6 @@ impl Store {
             LogEntry::StockLow(_) => Err(StoreError::NotFound),
         }
     }
-
 }
 
 impl EventStorage for Store {

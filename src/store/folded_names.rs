@@ -73,7 +73,7 @@ impl FoldedNames {
 
 #[cfg(test)]
 mod tests {
-    
+
     use super::*;
 
     #[test]

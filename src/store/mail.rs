@@ -1,11 +1,10 @@
 //! The order-email dispatcher's place in the event log, kept in `meta`: like a webhook's
 //! cursor, written after each attempt, so a restart resumes where the last one left off.
-use super::{codec, Store, StoreError};
 use super::storage::MailStorage;
+use super::{codec, Store, StoreError};
 use crate::domain::webhook_delivery::DispatchState;
 
 const KEY: &[u8] = b"mail_state";
-
 
 impl MailStorage for Store {
     fn mail_state(&self) -> Result<Option<DispatchState>, StoreError> {

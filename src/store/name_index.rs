@@ -269,7 +269,7 @@ fn intersect_all(mut sets: Vec<&RoaringBitmap>) -> RoaringBitmap {
 
 #[cfg(test)]
 mod tests {
-    
+
     use super::*;
 
     fn ids(index: &NameIndex, text: &str) -> Vec<u64> {

@@ -133,12 +133,12 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::prelude::*;
     use super::*;
     use crate::domain::cart::Quantity;
     use crate::domain::catalog::{CategoryDraft, ProductDraft};
     use crate::domain::ids::UserId;
     use crate::domain::money::Money;
+    use crate::store::prelude::*;
     use std::sync::{Arc, Mutex};
     use time::OffsetDateTime;
 

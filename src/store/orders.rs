@@ -7,9 +7,9 @@ use sled::Transactional;
 use time::OffsetDateTime;
 
 use super::catalog::{get_product, put_product};
+use super::events::{append_event, append_stock_low, EventDraft};
 use super::storage::{OrderStorage, Pending};
 use super::Publisher;
-use super::events::{append_event, append_stock_low, EventDraft};
 use super::{bump_generation, codec, lock, next_id, Store, StoreError};
 use crate::domain::cart::Cart;
 use crate::domain::event::{stock_became_low, EventKind, OrderEvent};
@@ -277,7 +277,6 @@ impl Store {
             self.publish_generation(generation);
         }
     }
-
 }
 
 impl OrderStorage for Store {

@@ -87,7 +87,7 @@ fn import(file: &Path, data_dir: &Path) -> Result<BackupInfo, BackupError> {
 
 #[cfg(test)]
 mod tests {
-    
+
     use super::*;
     use crate::store::backup_file::{BACKUP_FORMAT, MAGIC};
     use crate::store::{format_version, Snapshot};

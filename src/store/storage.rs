@@ -80,11 +80,8 @@ pub trait CatalogStorage {
         now: OffsetDateTime,
     ) -> Result<usize, StoreError>;
     fn create_category(&self, draft: CategoryDraft) -> Result<Category, StoreError>;
-    fn update_category(
-        &self,
-        id: CategoryId,
-        draft: CategoryDraft,
-    ) -> Result<Category, StoreError>;
+    fn update_category(&self, id: CategoryId, draft: CategoryDraft)
+        -> Result<Category, StoreError>;
     fn delete_category(&self, id: CategoryId) -> Result<(), StoreError>;
     fn category(&self, id: CategoryId) -> Result<CategoryWithCount, StoreError>;
     /// All categories in id order (a shop has dozens, not millions).
@@ -125,10 +122,7 @@ pub trait CatalogStorage {
 /// Users: one per email, compared case-insensitively.
 pub trait AccountStorage {
     /// Inserts a new user with a fresh id; `Conflict` when the email is taken.
-    fn create_user(
-        &self,
-        draft: &dyn Fn(UserId) -> User,
-    ) -> Result<User, StoreError>;
+    fn create_user(&self, draft: &dyn Fn(UserId) -> User) -> Result<User, StoreError>;
     fn user(&self, id: UserId) -> Result<User, StoreError>;
     fn user_by_email(&self, email: &Email) -> Result<User, StoreError>;
     /// Read-modify-write of one user, atomically.
@@ -227,11 +221,8 @@ pub trait EventStorage {
     ) -> Result<Vec<OrderEvent>, StoreError>;
     /// Every user's order events with id above `after` (what an admin connection replays);
     /// stock events are for webhooks only and are passed over.
-    fn all_events_after(
-        &self,
-        after: EventId,
-        limit: usize,
-    ) -> Result<Vec<OrderEvent>, StoreError>;
+    fn all_events_after(&self, after: EventId, limit: usize)
+        -> Result<Vec<OrderEvent>, StoreError>;
     fn last_event_id(&self) -> Result<EventId, StoreError>;
     /// A user's notifications, newest first, optionally only the unread ones.
     fn notifications(

@@ -3,8 +3,8 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError as Abortable;
 use sled::Transactional;
 
-use super::{codec, next_id, Store, StoreError};
 use super::storage::TokenStorage;
+use super::{codec, next_id, Store, StoreError};
 use crate::domain::ids::{FamilyId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +33,6 @@ pub enum RefreshOutcome {
     /// Unknown, expired or revoked.
     Invalid,
 }
-
 
 impl TokenStorage for Store {
     fn prune_expired_tokens(&self, now: i64) -> Result<usize, StoreError> {

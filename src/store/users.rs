@@ -1,17 +1,13 @@
 use sled::transaction::ConflictableTransactionError as Abortable;
 use sled::Transactional;
 
-use super::{codec, next_id, Store, StoreError};
 use super::storage::AccountStorage;
+use super::{codec, next_id, Store, StoreError};
 use crate::domain::ids::UserId;
 use crate::domain::user::{Email, User};
 
-
 impl AccountStorage for Store {
-    fn create_user(
-        &self,
-        draft: &dyn Fn(UserId) -> User,
-    ) -> Result<User, StoreError> {
+    fn create_user(&self, draft: &dyn Fn(UserId) -> User) -> Result<User, StoreError> {
         let _writing = self.writing();
         let engine = self.engine()?;
         let t = &engine.trees;

@@ -4,8 +4,8 @@
 use sled::transaction::{ConflictableTransactionError as Abortable, Transactional};
 use time::OffsetDateTime;
 
-use super::{codec, next_id, Store, StoreError};
 use super::storage::{EventStorage, WebhookStorage};
+use super::{codec, next_id, Store, StoreError};
 use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::webhook::{Webhook, WebhookDraft, WebhookSecret};
 use crate::domain::webhook_delivery::{Delivery, DispatchState};
@@ -208,7 +208,7 @@ impl WebhookStorage for Store {
 
 #[cfg(test)]
 mod tests {
-    
+
     use super::*;
     use crate::domain::ids::EventId;
     use crate::domain::webhook::{WebhookEvent, WebhookUrl};

@@ -20,4 +20,3 @@ pub use crate::http::extract::{page_request, path_id};
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
     HttpResponse::build(status).json(body)
 }
-

@@ -9,11 +9,11 @@ use std::collections::HashMap;
 
 use super::ctx::{Page, Shopper};
 use super::{errors::referer_path, html, redirect, safe_next};
-use crate::domain::cart::Quantity;
+use crate::domain::cart::{parse_guest_lines, Quantity};
 use crate::domain::ids::ProductId;
 use crate::domain::FieldErrors;
 use crate::error::AppError;
-use crate::http::extract::path_id;
+use crate::http::extract::{path_id, query_pairs, query_value};
 use crate::http::views::cart::{self, CartPage};
 use crate::http::views::Ctx;
 use crate::services::orders::parse_idempotency_key;
@@ -95,6 +95,19 @@ pub async fn show(
         HashMap::new(),
     )
     .await
+}
+
+/// The inside of a visitor's cart, drawn from the lines the browser keeps (app.js asks for it
+/// whenever they change): current prices, stock and totals, rendered like the signed-in cart.
+pub async fn guest_lines(
+    req: HttpRequest,
+    services: web::Data<Services>,
+) -> Result<HttpResponse, AppError> {
+    let pairs = query_pairs(&req)?;
+    let lines = parse_guest_lines(query_value(&pairs, "items")?.unwrap_or(""))?;
+    let ids = lines.iter().map(|(id, _)| *id).collect();
+    let found = services.catalog.products(ids).await?;
+    Ok(html(StatusCode::OK, cart::guest_lines(&lines, &found)))
 }
 
 /// Adds from the catalog or a product page: htmx updates the badge in place; without

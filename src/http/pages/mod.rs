@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/", web::get().to(catalog::index))
                 .route("/products/{id}", web::get().to(catalog::product))
                 .route("/cart", web::get().to(cart::show))
+                .route("/cart/guest", web::get().to(cart::guest_lines))
                 .route("/cart/items", web::post().to(cart::add))
                 .route("/cart/items/{id}", web::post().to(cart::set))
                 .route("/cart/items/{id}/remove", web::post().to(cart::remove))

@@ -6,8 +6,8 @@ use super::ctx::Shopper;
 use super::{errors::referer_path, html, redirect};
 use crate::domain::ids::EventId;
 use crate::error::AppError;
-use crate::http::extract::{page_request, path_id};
 use crate::http::extract::query_pairs;
+use crate::http::extract::{page_request, path_id};
 use crate::http::views::components::pages;
 use crate::http::views::layout::unread_badge;
 use crate::http::views::notifications::{self, NotificationList};
@@ -37,7 +37,10 @@ async fn render(
     };
     if user.ctx.htmx.partial() {
         // The list, and the badge out of band so both agree.
-        return Ok(html(StatusCode::OK, notifications::section_update(&user.ctx, &view)));
+        return Ok(html(
+            StatusCode::OK,
+            notifications::section_update(&user.ctx, &view),
+        ));
     }
     let mut ctx = user.ctx.clone();
     ctx.unread = view.unread;

@@ -120,7 +120,7 @@ pub(super) fn comparator(ordering: Ordering) -> fn(&&Row, &&Row) -> std::cmp::Or
 
 #[cfg(test)]
 mod tests {
-    
+
     use super::*;
 
     fn row(id: u64) -> Row {

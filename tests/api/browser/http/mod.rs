@@ -2,6 +2,7 @@
 //! page like a browser's form would send it.
 mod backups;
 mod forms;
+mod guest_cart;
 mod order_emails;
 mod render;
 mod session;
