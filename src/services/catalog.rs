@@ -321,15 +321,6 @@ impl Catalog {
         blocking(move || Ok(product_jsons(&store, std::slice::from_ref(&product))?.remove(0))).await
     }
 
-    pub fn category_names(&self) -> Result<HashMap<CategoryId, String>, AppError> {
-        Ok(self
-            .store
-            .categories()?
-            .into_iter()
-            .map(|c| (c.category.id, c.category.name))
-            .collect())
-    }
-
     pub fn product_count(&self) -> usize {
         self.store.product_count()
     }
