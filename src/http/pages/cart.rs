@@ -54,6 +54,20 @@ fn quantity(raw: &str) -> Result<Quantity, AppError> {
 }
 
 /// The cart section (htmx) or the whole page, with the given status and messages.
+/// The cart as it stands, with nothing to report.
+async fn render_current(services: &Services, user: &Shopper) -> Result<HttpResponse, AppError> {
+    let ok = StatusCode::OK;
+    render(
+        &user.ctx,
+        services,
+        user,
+        ok,
+        FieldErrors::new(),
+        HashMap::new(),
+    )
+    .await
+}
+
 async fn render(
     ctx: &Ctx,
     services: &Services,
@@ -86,15 +100,7 @@ pub async fn show(
     let Some(user) = user else {
         return Ok(html(StatusCode::OK, cart::guest_page(&ctx)));
     };
-    render(
-        &user.ctx,
-        &services,
-        &user,
-        StatusCode::OK,
-        FieldErrors::new(),
-        HashMap::new(),
-    )
-    .await
+    render_current(&services, &user).await
 }
 
 /// The inside of a visitor's cart, drawn from the lines the browser keeps (app.js asks for it
@@ -184,15 +190,7 @@ pub async fn remove(
     if !user.ctx.htmx.partial() {
         return Ok(redirect(false, "/cart"));
     }
-    render(
-        &user.ctx,
-        &services,
-        &user,
-        StatusCode::OK,
-        FieldErrors::new(),
-        HashMap::new(),
-    )
-    .await
+    render_current(&services, &user).await
 }
 
 /// Places the order; "only N left" and other refusals are shown in the cart, in place.

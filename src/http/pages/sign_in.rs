@@ -73,12 +73,7 @@ fn signed_in(
 
 pub async fn login_form(Page(ctx): Page, query: web::Query<NextQuery>) -> HttpResponse {
     let next = safe_next(query.next.as_deref()).unwrap_or_default();
-    let form = LoginForm {
-        email: "",
-        name: "",
-        next: &next,
-        errors: FieldErrors::new(),
-    };
+    let form = LoginForm::blank(&next);
     html(StatusCode::OK, account::login(&ctx, &form))
 }
 
@@ -111,12 +106,7 @@ pub async fn login(
 
 pub async fn register_form(Page(ctx): Page, query: web::Query<NextQuery>) -> HttpResponse {
     let next = safe_next(query.next.as_deref()).unwrap_or_default();
-    let form = LoginForm {
-        email: "",
-        name: "",
-        next: &next,
-        errors: FieldErrors::new(),
-    };
+    let form = LoginForm::blank(&next);
     html(StatusCode::OK, account::register(&ctx, &form))
 }
 

@@ -12,6 +12,18 @@ pub struct LoginForm<'a> {
     pub errors: Errors,
 }
 
+impl<'a> LoginForm<'a> {
+    /// The form as first shown: empty, remembering where to go after signing in.
+    pub fn blank(next: &'a str) -> LoginForm<'a> {
+        LoginForm {
+            email: "",
+            name: "",
+            next,
+            errors: Errors::new(),
+        }
+    }
+}
+
 pub fn login(ctx: &Ctx, form: &LoginForm) -> Markup {
     layout::page(
         ctx,

@@ -17,24 +17,13 @@ enum Op {
     List(ProductFilter, PageRequest),
 }
 
-const ORDERINGS: [Ordering; 8] = [
-    Ordering::IdAsc,
-    Ordering::IdDesc,
-    Ordering::PriceAsc,
-    Ordering::PriceDesc,
-    Ordering::NameAsc,
-    Ordering::NameDesc,
-    Ordering::CreatedAsc,
-    Ordering::CreatedDesc,
-];
-
 fn filter() -> impl Strategy<Value = ProductFilter> {
     (
         prop::option::of(1..4u64),
         prop::option::of(0..8i64),
         prop::option::of(0..8i64),
         prop::option::of(any::<bool>()),
-        prop::sample::select(ORDERINGS.to_vec()),
+        prop::sample::select(Ordering::ALL.to_vec()),
     )
         .prop_map(|(category, min, max, in_stock, ordering)| ProductFilter {
             category: category.map(CategoryId::new),

@@ -1,10 +1,10 @@
 //! The dashboard: counts by status and the newest orders, both live.
 use maud::{html, Markup};
 
+use super::orders::order_table;
 use super::page;
 use crate::domain::ids::UserId;
 use crate::domain::order::{Order, OrderStatus};
-use crate::http::views::components::{customer, date, money, status_badge};
 use crate::http::views::{icons, Ctx};
 use std::collections::HashMap;
 
@@ -45,20 +45,7 @@ pub fn live(ctx: &Ctx, view: &Dashboard) -> Markup {
                 @if view.recent.is_empty() {
                     p.empty-state { "No orders yet." }
                 } @else {
-                    table.table #recent-orders {
-                        thead { tr { th scope="col" { "Order" } th scope="col" { "Customer" } th scope="col" { "Placed" } th scope="col" { "Total" } th scope="col" { "Status" } } }
-                        tbody {
-                            @for order in view.recent {
-                                tr data-order-id=(order.id) {
-                                    td data-label="Order" { a href={"/admin/orders/" (order.id)} { "#" (order.id) } }
-                                    td data-label="Customer" { (customer(order.user_id, view.customers)) }
-                                    td data-label="Placed" { (date(&order.created_at)) }
-                                    td data-label="Total" { (money(order.total_price())) }
-                                    td data-label="Status" { (status_badge(order.status)) }
-                                }
-                            }
-                        }
-                    }
+                    (order_table(Some("recent-orders"), view.recent, view.customers))
                 }
             }
         }

@@ -45,21 +45,33 @@ pub fn list_section(ctx: &Ctx, view: &AdminOrderList) -> Markup {
     html! {
         section #admin-orders .card .updated[ctx.htmx.partial()] {
             p.muted { (view.count) " order" @if view.count != 1 { "s" } }
-            table.table {
-                thead { tr { th scope="col" { "Order" } th scope="col" { "Customer" } th scope="col" { "Placed" } th scope="col" { "Total" } th scope="col" { "Status" } } }
-                tbody {
-                    @for order in view.orders {
-                        tr data-order-id=(order.id) {
-                            td data-label="Order" { a href={"/admin/orders/" (order.id)} { "#" (order.id) } }
-                            td data-label="Customer" { (customer(order.user_id, view.customers)) }
-                            td data-label="Placed" { (date(&order.created_at)) }
-                            td data-label="Total" { (money(order.total_price())) }
-                            td data-label="Status" { (status_badge(order.status)) }
-                        }
+            (order_table(None, view.orders, view.customers))
+            (pagination("/admin/orders", view.params, view.page, view.pages, Some("admin-orders")))
+        }
+    }
+}
+
+/// Orders as the admin sees them in a list: number (a link), customer, date, total, status.
+/// The dashboard's newest orders use the same table.
+pub fn order_table(
+    id: Option<&str>,
+    orders: &[Order],
+    customers: &HashMap<UserId, String>,
+) -> Markup {
+    html! {
+        table.table id=[id] {
+            thead { tr { th scope="col" { "Order" } th scope="col" { "Customer" } th scope="col" { "Placed" } th scope="col" { "Total" } th scope="col" { "Status" } } }
+            tbody {
+                @for order in orders {
+                    tr data-order-id=(order.id) {
+                        td data-label="Order" { a href={"/admin/orders/" (order.id)} { "#" (order.id) } }
+                        td data-label="Customer" { (customer(order.user_id, customers)) }
+                        td data-label="Placed" { (date(&order.created_at)) }
+                        td data-label="Total" { (money(order.total_price())) }
+                        td data-label="Status" { (status_badge(order.status)) }
                     }
                 }
             }
-            (pagination("/admin/orders", view.params, view.page, view.pages, Some("admin-orders")))
         }
     }
 }
