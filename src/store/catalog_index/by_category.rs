@@ -4,7 +4,6 @@
 //! 2 MB instead of 56 MB), which is what keeps an uncached filtered page under a millisecond.
 use std::collections::HashMap;
 
-use super::paging::take_page;
 use super::Row;
 use crate::domain::catalog::{Ordering, ProductFilter};
 use crate::domain::ids::{CategoryId, ProductId};
@@ -15,6 +14,39 @@ pub(super) struct Entry {
     pub id: u64,
     pub price: i64,
     pub stock: u32,
+}
+
+/// The price and stock filters as inclusive integer ranges: a few comparisons per entry.
+#[derive(Clone, Copy)]
+struct Bounds {
+    low: i64,
+    high: i64,
+    least_stock: u32,
+    most_stock: u32,
+}
+
+impl Bounds {
+    fn of(filter: &ProductFilter) -> Bounds {
+        let (least_stock, most_stock) = match filter.in_stock {
+            None => (0, u32::MAX),
+            Some(true) => (1, u32::MAX),
+            Some(false) => (0, 0),
+        };
+        Bounds {
+            low: filter.min_price.map_or(i64::MIN, Money::cents),
+            high: filter.max_price.map_or(i64::MAX, Money::cents),
+            least_stock,
+            most_stock,
+        }
+    }
+
+    #[inline]
+    fn admit(&self, e: &Entry) -> bool {
+        (e.price >= self.low)
+            & (e.price <= self.high)
+            & (e.stock >= self.least_stock)
+            & (e.stock <= self.most_stock)
+    }
 }
 
 #[derive(Default)]
@@ -78,15 +110,46 @@ impl ByCategory {
     fn matching<'a>(
         &'a self,
         category: CategoryId,
-        filter: &'a ProductFilter,
+        filter: &ProductFilter,
     ) -> impl DoubleEndedIterator<Item = &'a Entry> + 'a {
-        let list = self
-            .lists
-            .get(&category.get())
-            .map_or(&[][..], Vec::as_slice);
         // The name only matters to a search, and a search never comes here.
-        list.iter()
-            .filter(move |e| filter.matches(category, Money::from_cents(e.price), e.stock, ""))
+        let bounds = Bounds::of(filter);
+        self.list(category).iter().filter(move |e| bounds.admit(e))
+    }
+
+    fn list(&self, category: CategoryId) -> &[Entry] {
+        self.lists
+            .get(&category.get())
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// How many of the category's products pass the filters, and the page of them in id
+    /// order. The count is a separate pass without branches, which the compiler vectorizes:
+    /// at 1,000,000 products it is most of what an uncached filtered page costs.
+    fn id_page(
+        &self,
+        category: CategoryId,
+        filter: &ProductFilter,
+        descending: bool,
+        offset: usize,
+        size: usize,
+    ) -> (u64, Vec<ProductId>) {
+        let bounds = Bounds::of(filter);
+        let list = self.list(category);
+        let count: u64 = list.iter().map(|e| u64::from(bounds.admit(e))).sum();
+        let matching = |e: &&Entry| bounds.admit(e);
+        let page = |it: &mut dyn Iterator<Item = &Entry>| {
+            it.filter(matching)
+                .skip(offset)
+                .take(size)
+                .map(|e| ProductId::new(e.id))
+                .collect()
+        };
+        if descending {
+            (count, page(&mut list.iter().rev()))
+        } else {
+            (count, page(&mut list.iter()))
+        }
     }
 
     /// Answers a category-filtered list without a search, if the ordering can be decided from
@@ -98,12 +161,9 @@ impl ByCategory {
         offset: usize,
         size: usize,
     ) -> Option<(u64, Vec<ProductId>)> {
-        let ids = |e: &Entry| e.id;
         Some(match filter.ordering {
-            Ordering::IdAsc => take_page(self.matching(category, filter).map(ids), offset, size),
-            Ordering::IdDesc => {
-                take_page(self.matching(category, filter).rev().map(ids), offset, size)
-            }
+            Ordering::IdAsc => self.id_page(category, filter, false, offset, size),
+            Ordering::IdDesc => self.id_page(category, filter, true, offset, size),
             Ordering::PriceAsc | Ordering::PriceDesc => {
                 let mut matches: Vec<Entry> = self.matching(category, filter).copied().collect();
                 let descending = filter.ordering == Ordering::PriceDesc;
