@@ -97,6 +97,17 @@ impl Browser {
             .await
     }
 
+    /// A new context in which WebSocket cannot connect, as behind a proxy that blocks it: a
+    /// script that runs before the page's own replaces `WebSocket` with one whose every
+    /// connection fails (`window.__blockedWebSockets` counts them). HTTP (and Server-Sent
+    /// Events) still work.
+    pub async fn new_context_without_websocket(&self, base: &str) -> Page {
+        let page = self.new_context(base).await;
+        page.run_before_every_document(include_str!("block_websocket.js"))
+            .await;
+        page
+    }
+
     async fn open_context(&self, base: &str, proxy: Option<String>) -> Page {
         let options = CreateBrowserContextParams {
             dispose_on_detach: Some(true),

@@ -153,6 +153,14 @@ impl Page {
             .result
     }
 
+    /// Runs `source` in every new document of this page, before the page's own scripts.
+    pub async fn run_before_every_document(&self, source: &str) {
+        self.inner
+            .execute(page::AddScriptToEvaluateOnNewDocumentParams::new(source))
+            .await
+            .expect("script added");
+    }
+
     /// Evaluates a JavaScript expression (promises awaited) and returns its value.
     pub async fn eval(&self, expression: &str) -> Value {
         self.try_eval(expression)
