@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 use super::cdp::Browser;
-use super::proxy::websocket_blocking_proxy;
 use super::{assert_clean, browser_available, log_in, shop_with, WAIT};
 use crate::helpers::PASSWORD;
 
@@ -31,13 +30,8 @@ async fn the_page_outlives_its_access_tokens(block_websocket: bool) {
     let order = placed["id"].as_u64().unwrap();
 
     let (browser, _slot) = Browser::launch().await;
-    let proxy = websocket_blocking_proxy().await;
     let page = match block_websocket {
-        true => {
-            browser
-                .new_context_behind_proxy(&app.address, proxy.port)
-                .await
-        }
+        true => browser.new_context_without_websocket(&app.address).await,
         false => browser.new_context(&app.address).await,
     };
     log_in(&page, &shopper.email, PASSWORD, &format!("/orders/{order}")).await;

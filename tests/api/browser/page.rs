@@ -1,15 +1,57 @@
 //! A page in a browser context: navigate, click, type, wait, screenshot, and what it logged.
+use base64::Engine;
+use chromiumoxide::cdp::browser_protocol::{browser, emulation, input, log, network, page};
+use chromiumoxide::cdp::js_protocol::runtime;
+use chromiumoxide::{cdp::IntoEventKind, types::MethodId, Command, Method};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::cdp::Connection;
+use super::cdp::Unparsed;
+
+/// The events each page records, from its start.
+pub const RECORDED: [&str; 7] = [
+    "Runtime.consoleAPICalled",
+    "Runtime.exceptionThrown",
+    "Log.entryAdded",
+    "Network.requestWillBeSent",
+    "Network.webSocketCreated",
+    "Network.responseReceived",
+    "Page.loadEventFired",
+];
 
 pub struct Page {
-    pub conn: Arc<Connection>,
-    pub session: String,
+    pub inner: chromiumoxide::Page,
+    pub context: browser::BrowserContextId,
     pub base: String,
+    log: Arc<Mutex<Log>>,
+    unparsed: Unparsed,
+}
+
+/// What a page did, in order.
+#[derive(Default)]
+struct Log {
+    errors: Vec<String>,
+    /// Every URL requested over HTTP or WebSocket.
+    urls: Vec<String>,
+    /// (URL, status) of each document response.
+    documents: Vec<(String, i64)>,
+    loads: usize,
+}
+
+/// A DevTools method by name with JSON parameters, for the calls the tests spell out.
+#[derive(Debug, serde::Serialize)]
+#[serde(transparent)]
+struct Raw(#[serde(skip)] String, Value);
+impl Method for Raw {
+    fn identifier(&self) -> MethodId {
+        self.0.clone().into()
+    }
+}
+impl Command for Raw {
+    type Response = Value;
 }
 
 /// Where screenshots go: `target/test-artifacts/`, kept after the run.
@@ -20,11 +62,103 @@ pub fn artifacts_dir() -> PathBuf {
 }
 
 impl Page {
+    pub(super) async fn start(
+        inner: chromiumoxide::Page,
+        context: browser::BrowserContextId,
+        base: &str,
+        unparsed: Unparsed,
+    ) -> Page {
+        let page = Page {
+            inner,
+            context,
+            base: base.trim_end_matches('/').to_owned(),
+            log: Arc::default(),
+            unparsed,
+        };
+        page.record(|log, e: &runtime::EventConsoleApiCalled| {
+            use runtime::ConsoleApiCalledType::{Assert, Error};
+            if matches!(e.r#type, Error | Assert) {
+                log.errors.push(format!("console: {}", json!(e.args)));
+            }
+        })
+        .await;
+        page.record(|log, e: &runtime::EventExceptionThrown| {
+            let details = json!(e.exception_details);
+            log.errors.push(format!("exception: {details}"));
+        })
+        .await;
+        page.record(|log, e: &log::EventEntryAdded| {
+            if e.entry.level == log::LogEntryLevel::Error {
+                let url = e.entry.url.as_deref().unwrap_or_default();
+                log.errors.push(format!("log: {} {url}", e.entry.text));
+            }
+        })
+        .await;
+        page.record(|log, e: &network::EventRequestWillBeSent| {
+            log.urls.push(e.request.url.clone());
+        })
+        .await;
+        page.record(|log, e: &network::EventWebSocketCreated| log.urls.push(e.url.clone()))
+            .await;
+        page.record(|log, e: &network::EventResponseReceived| {
+            if e.r#type == network::ResourceType::Document {
+                let (url, status) = (e.response.url.clone(), e.response.status);
+                log.documents.push((url, status));
+            }
+        })
+        .await;
+        page.record(|log, _: &page::EventLoadEventFired| log.loads += 1)
+            .await;
+        page.inner
+            .execute(emulation::SetDeviceMetricsOverrideParams::new(
+                1280, 900, 1., false,
+            ))
+            .await
+            .expect("page size");
+        page
+    }
+
+    /// Keeps every event of type `E` in the log, through `keep`.
+    async fn record<E: IntoEventKind + Unpin + Send + Sync + 'static>(
+        &self,
+        keep: fn(&mut Log, &E),
+    ) {
+        let mut events = self.inner.event_listener::<E>().await.expect("listener");
+        let log = self.log.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.next().await {
+                keep(&mut log.lock().unwrap(), &event);
+            }
+        });
+    }
+
+    /// The log, once sure that no event of this page was lost to a parse error (with a
+    /// protocol newer than chromiumoxide's, one might be).
+    fn log(&self) -> std::sync::MutexGuard<'_, Log> {
+        let session = self.inner.session_id().as_ref();
+        for (message, error) in self.unparsed.lock().unwrap().iter() {
+            assert!(
+                message["sessionId"] != session,
+                "chromiumoxide could not parse an event of this page ({error}): {message}"
+            );
+        }
+        self.log.lock().unwrap()
+    }
+
     pub async fn cmd(&self, method: &str, params: Value) -> Value {
-        self.conn
-            .call(Some(&self.session), method, params)
+        self.inner
+            .execute(Raw(method.to_owned(), params))
             .await
             .unwrap_or_else(|e| panic!("{method}: {e}"))
+            .result
+    }
+
+    /// Runs `source` in every new document of this page, before the page's own scripts.
+    pub async fn run_before_every_document(&self, source: &str) {
+        self.inner
+            .execute(page::AddScriptToEvaluateOnNewDocumentParams::new(source))
+            .await
+            .expect("script added");
     }
 
     /// Evaluates a JavaScript expression (promises awaited) and returns its value.
@@ -35,27 +169,28 @@ impl Page {
     }
 
     pub async fn try_eval(&self, expression: &str) -> Result<Value, String> {
-        let params = json!({"expression": expression, "returnByValue": true, "awaitPromise": true});
+        let params = runtime::EvaluateParams::builder()
+            .expression(expression)
+            .return_by_value(true)
+            .await_promise(true)
+            .build()?;
         let reply = self
-            .conn
-            .call(Some(&self.session), "Runtime.evaluate", params)
-            .await?;
-        if let Some(details) = reply.get("exceptionDetails") {
-            return Err(details.to_string());
+            .inner
+            .execute(params)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(details) = &reply.exception_details {
+            return Err(json!(details).to_string());
         }
-        Ok(reply["result"]["value"].clone())
-    }
-
-    fn loads(&self) -> usize {
-        self.conn.events(&self.session, "Page.loadEventFired").len()
+        Ok(reply.result.result.value.clone().unwrap_or_default())
     }
 
     /// Runs `action`, then waits until a new document has loaded.
     pub async fn expect_load<F: std::future::Future>(&self, action: F) -> F::Output {
-        let before = self.loads();
+        let before = self.log().loads;
         let out = action.await;
         for _ in 0..300 {
-            if self.loads() > before {
+            if self.log().loads > before {
                 return out;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -69,8 +204,10 @@ impl Page {
         } else {
             format!("{}{path}", self.base)
         };
-        self.expect_load(async { self.cmd("Page.navigate", json!({"url": url})).await })
-            .await;
+        let navigate = self.inner.execute(page::NavigateParams::new(url.clone()));
+        self.expect_load(navigate)
+            .await
+            .unwrap_or_else(|e| panic!("navigating to {url}: {e}"));
     }
 
     /// Polls a JavaScript condition until it is true; panics with `what` after `timeout`.
@@ -134,12 +271,12 @@ impl Page {
             Some(xy) => (xy[0].as_f64().unwrap(), xy[1].as_f64().unwrap()),
             None => panic!("nothing to click at {selector}"),
         };
-        for kind in ["mousePressed", "mouseReleased"] {
-            self.cmd(
-                "Input.dispatchMouseEvent",
-                json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
-            )
-            .await;
+        use input::DispatchMouseEventType::{MousePressed, MouseReleased};
+        for kind in [MousePressed, MouseReleased] {
+            let mut event = input::DispatchMouseEventParams::new(kind, x, y);
+            event.button = Some(input::MouseButton::Left);
+            event.click_count = Some(1);
+            self.inner.execute(event).await.expect("mouse event");
         }
     }
 
@@ -147,7 +284,10 @@ impl Page {
     pub async fn fill(&self, selector: &str, text: &str) {
         let js = format!("(() => {{ const e = document.querySelector({}); e.focus(); e.select(); return true; }})()", json!(selector));
         self.eval(&js).await;
-        self.cmd("Input.insertText", json!({"text": text})).await;
+        self.inner
+            .execute(input::InsertTextParams::new(text))
+            .await
+            .expect("text typed");
     }
 
     /// Chooses an option of a <select> by value, as a user would (a bubbling change event).
@@ -169,21 +309,25 @@ impl Page {
         self.screenshot_in(&artifacts_dir(), name).await
     }
 
-    /// A PNG of the whole page in `dir/<name>.png`.
+    /// A PNG of the whole page (beyond the viewport) in `dir/<name>.png`.
     pub async fn screenshot_in(&self, dir: &std::path::Path, name: &str) -> PathBuf {
-        use base64::Engine;
-        let metrics = self.cmd("Page.getLayoutMetrics", json!({})).await;
-        let size = &metrics["cssContentSize"];
-        let clip =
-            json!({"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1});
-        let shot = self
-            .cmd(
-                "Page.captureScreenshot",
-                json!({"format": "png", "clip": clip, "captureBeyondViewport": true}),
-            )
-            .await;
+        let metrics = self.inner.layout_metrics().await.expect("layout metrics");
+        let size = &metrics.css_content_size;
+        let shot = page::CaptureScreenshotParams {
+            format: Some(page::CaptureScreenshotFormat::Png),
+            clip: Some(page::Viewport {
+                x: 0.,
+                y: 0.,
+                width: size.width,
+                height: size.height,
+                scale: 1.,
+            }),
+            capture_beyond_viewport: Some(true),
+            ..Default::default()
+        };
+        let shot = self.inner.execute(shot).await.expect("screenshot");
         let png = base64::engine::general_purpose::STANDARD
-            .decode(shot["data"].as_str().unwrap())
+            .decode(AsRef::<str>::as_ref(&shot.data))
             .unwrap();
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("screenshot written");
@@ -192,50 +336,21 @@ impl Page {
 
     /// Console errors, uncaught exceptions and error log entries, as text.
     pub fn console_errors(&self) -> Vec<String> {
-        let mut errors = Vec::new();
-        for e in self.conn.events(&self.session, "Runtime.consoleAPICalled") {
-            if e["type"] == "error" || e["type"] == "assert" {
-                errors.push(format!("console: {}", e["args"]));
-            }
-        }
-        for e in self.conn.events(&self.session, "Runtime.exceptionThrown") {
-            errors.push(format!("exception: {}", e["exceptionDetails"]));
-        }
-        for e in self.conn.events(&self.session, "Log.entryAdded") {
-            if e["entry"]["level"] == "error" {
-                errors.push(format!("log: {} {}", e["entry"]["text"], e["entry"]["url"]));
-            }
-        }
-        errors
+        self.log().errors.clone()
     }
 
     /// Every URL the page requested over HTTP or WebSocket.
     pub fn requested_urls(&self) -> Vec<String> {
-        let http = self
-            .conn
-            .events(&self.session, "Network.requestWillBeSent")
-            .into_iter()
-            .map(|e| e["request"]["url"].as_str().unwrap_or_default().to_owned());
-        let ws = self
-            .conn
-            .events(&self.session, "Network.webSocketCreated")
-            .into_iter()
-            .map(|e| e["url"].as_str().unwrap_or_default().to_owned());
-        http.chain(ws).collect()
+        self.log().urls.clone()
     }
 
     /// The HTTP status of the last document loaded from a URL containing `path`.
     pub fn document_status(&self, path: &str) -> Option<u64> {
-        self.conn
-            .events(&self.session, "Network.responseReceived")
-            .into_iter()
+        self.log()
+            .documents
+            .iter()
             .rev()
-            .filter(|e| {
-                e["type"] == "Document"
-                    && e["response"]["url"]
-                        .as_str()
-                        .is_some_and(|u| u.contains(path))
-            })
-            .find_map(|e| e["response"]["status"].as_u64())
+            .find(|(url, _)| url.contains(path))
+            .map(|(_, status)| *status as u64)
     }
 }

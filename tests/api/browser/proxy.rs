@@ -1,8 +1,7 @@
-//! A forward HTTP proxy for browser contexts. It can refuse every tunnel: browsers open
-//! WebSockets through a proxy with CONNECT, so behind it WebSocket cannot connect while HTTP
-//! (and Server-Sent Events) still work, as behind a proxy that blocks them. It can also cut
-//! every connection and refuse new ones for a while, as a network outage would.
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+//! A forward HTTP proxy for browser contexts that can cut every connection and refuse new ones
+//! for a while, as a network outage would. (DevTools' offline emulation fails new requests
+//! but leaves an open WebSocket or event stream connected, so it cannot stand in for this.)
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -10,35 +9,20 @@ use tokio::sync::watch;
 
 pub struct Proxy {
     pub port: u16,
-    /// How many tunnels (WebSocket attempts) were refused.
-    pub refused: Arc<AtomicUsize>,
     state: Arc<State>,
 }
 
 struct State {
-    tunnels: bool,
     offline: AtomicBool,
     cuts: watch::Sender<u64>,
-    refused: Arc<AtomicUsize>,
-}
-
-pub async fn websocket_blocking_proxy() -> Proxy {
-    start(false).await
 }
 
 pub async fn passing_proxy() -> Proxy {
-    start(true).await
-}
-
-async fn start(tunnels: bool) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy port");
     let port = listener.local_addr().unwrap().port();
-    let refused = Arc::new(AtomicUsize::new(0));
     let state = Arc::new(State {
-        tunnels,
         offline: AtomicBool::new(false),
         cuts: watch::channel(0).0,
-        refused: refused.clone(),
     });
     let shared = state.clone();
     tokio::spawn(async move {
@@ -48,11 +32,7 @@ async fn start(tunnels: bool) -> Proxy {
             }
         }
     });
-    Proxy {
-        port,
-        refused,
-        state,
-    }
+    Proxy { port, state }
 }
 
 impl Proxy {
@@ -93,31 +73,22 @@ async fn serve(mut client: TcpStream, state: Arc<State>) {
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
-    let upgrade = head.to_ascii_lowercase().contains("\r\nupgrade:");
+    // Browsers open WebSockets through a proxy with CONNECT: a tunnel.
     if let Some(authority) = request_line
         .strip_prefix("CONNECT ")
         .and_then(|r| r.split(' ').next())
     {
-        if state.tunnels {
-            let Ok(mut upstream) = TcpStream::connect(authority).await else {
-                return;
-            };
-            if client
-                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                .await
-                .is_ok()
-            {
-                let _ = upstream.write_all(&buf[head_end..]).await;
-                pipe(&mut client, &mut upstream, &state).await;
-            }
+        let Ok(mut upstream) = TcpStream::connect(authority).await else {
             return;
+        };
+        if client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .await
+            .is_ok()
+        {
+            let _ = upstream.write_all(&buf[head_end..]).await;
+            pipe(&mut client, &mut upstream, &state).await;
         }
-    }
-    if request_line.starts_with("CONNECT ") || upgrade {
-        state.refused.fetch_add(1, Ordering::Relaxed);
-        let _ = client
-            .write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-            .await;
         return;
     }
     // "GET http://127.0.0.1:1234/path HTTP/1.1" → upstream 127.0.0.1:1234, "GET /path HTTP/1.1".
