@@ -93,6 +93,10 @@ impl TestApp {
             .expect("server started");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // The server closes a keep-alive connection idle for 5 s (actix's default); a
+            // client that reuses one at that instant gets IncompleteMessage, as any HTTP/1.1
+            // client can. Dropping idle connections sooner keeps the tests off that race.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap();
         TestApp {
