@@ -53,21 +53,21 @@ fn quantity(raw: &str) -> Result<Quantity, AppError> {
     Ok(Quantity::parse(n)?)
 }
 
-/// The cart section (htmx) or the whole page, with the given status and messages.
 /// The cart as it stands, with nothing to report.
 async fn render_current(services: &Services, user: &Shopper) -> Result<HttpResponse, AppError> {
-    let ok = StatusCode::OK;
+    let (no_errors, no_shortages) = (FieldErrors::new(), HashMap::new());
     render(
         &user.ctx,
         services,
         user,
-        ok,
-        FieldErrors::new(),
-        HashMap::new(),
+        StatusCode::OK,
+        no_errors,
+        no_shortages,
     )
     .await
 }
 
+/// The cart section (htmx) or the whole page, with the given status and messages.
 async fn render(
     ctx: &Ctx,
     services: &Services,
