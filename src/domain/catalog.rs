@@ -210,10 +210,53 @@ impl ProductFilter {
     /// The rule every list implementation must agree with (the index and the tests use it).
     pub fn matches(&self, category: CategoryId, price: Money, stock: u32, name: &str) -> bool {
         self.category.is_none_or(|c| c == category)
-            && self.min_price.is_none_or(|m| price >= m)
-            && self.max_price.is_none_or(|m| price <= m)
-            && self.in_stock.is_none_or(|want| (stock > 0) == want)
+            && self.price_and_stock().admit(price.cents(), stock)
             && self.search.as_ref().is_none_or(|s| s.matches(name))
+    }
+
+    /// The price and stock filters alone, as integer ranges.
+    pub fn price_and_stock(&self) -> PriceAndStock {
+        let (least_stock, most_stock) = match self.in_stock {
+            None => (0, u32::MAX),
+            Some(true) => (1, u32::MAX),
+            Some(false) => (0, 0),
+        };
+        PriceAndStock {
+            low: self.min_price.map_or(i64::MIN, Money::cents),
+            high: self.max_price.map_or(i64::MAX, Money::cents),
+            least_stock,
+            most_stock,
+        }
+    }
+
+    /// True when no filter narrows the list (the ordering aside).
+    pub fn filters_nothing(&self) -> bool {
+        self.category.is_none()
+            && self.min_price.is_none()
+            && self.max_price.is_none()
+            && self.in_stock.is_none()
+            && self.search.is_none()
+    }
+}
+
+/// The price and stock filters as inclusive integer ranges. A category page at a million
+/// products tests tens of thousands of packed entries: four comparisons without branches, which
+/// the compiler vectorizes, instead of four optional checks each.
+#[derive(Debug, Clone, Copy)]
+pub struct PriceAndStock {
+    low: i64,
+    high: i64,
+    least_stock: u32,
+    most_stock: u32,
+}
+
+impl PriceAndStock {
+    #[inline]
+    pub fn admit(&self, price_cents: i64, stock: u32) -> bool {
+        (price_cents >= self.low)
+            & (price_cents <= self.high)
+            & (stock >= self.least_stock)
+            & (stock <= self.most_stock)
     }
 }
 

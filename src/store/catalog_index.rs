@@ -15,7 +15,7 @@ use crate::domain::ids::{CategoryId, ProductId};
 use crate::domain::money::Money;
 use by_category::ByCategory;
 use loading::{load_rows, Pending};
-use paging::{id_page, ordered_page, rows_with_ids, take_page};
+use paging::{id_page, ordered_page, page_of, rows_with_ids, take_page};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
@@ -217,18 +217,14 @@ impl CatalogIndex {
         let state = self.read();
         let offset = page.offset() as usize;
         let size = page.size as usize;
+        let id_order = matches!(filter.ordering, Ordering::IdAsc | Ordering::IdDesc);
         if let Some(search) = &filter.search {
             let found = state.names.candidates(search);
             let rest = ProductFilter {
                 search: None,
                 ..filter.clone()
             };
-            let only_search = ProductFilter {
-                ordering: Ordering::IdAsc,
-                ..rest.clone()
-            } == ProductFilter::default();
-            let id_order = matches!(filter.ordering, Ordering::IdAsc | Ordering::IdDesc);
-            if only_search && id_order {
+            if rest.filters_nothing() && id_order {
                 // Nothing but the search filters: the page is a slice of the ids that hold
                 // every word, found without reading a row.
                 if found.unchecked.is_empty() {
@@ -252,23 +248,11 @@ impl CatalogIndex {
             return ordered_page(matches, filter.ordering, offset, size);
         }
         let id_of = |r: &Row| r.id;
-        let unfiltered = ProductFilter {
-            ordering: filter.ordering,
-            ..ProductFilter::default()
-        } == *filter;
-        if unfiltered && matches!(filter.ordering, Ordering::IdAsc | Ordering::IdDesc) {
+        if filter.filters_nothing() && id_order {
             // The whole catalog in id order: the count is the length, the page a slice.
-            let page = |rows: &mut dyn Iterator<Item = &Row>| {
-                rows.skip(offset)
-                    .take(size)
-                    .map(|r| ProductId::new(r.id))
-                    .collect()
-            };
-            let count = state.rows.len() as u64;
-            return match filter.ordering {
-                Ordering::IdDesc => (count, page(&mut state.rows.iter().rev())),
-                _ => (count, page(&mut state.rows.iter())),
-            };
+            let descending = filter.ordering == Ordering::IdDesc;
+            let page = page_of(state.rows.iter(), id_of, descending, offset, size);
+            return (state.rows.len() as u64, page);
         }
         let matching = state.rows.iter().filter(|r| r.matches(filter));
         match filter.ordering {

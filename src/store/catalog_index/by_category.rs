@@ -4,49 +4,16 @@
 //! 2 MB instead of 56 MB), which is what keeps an uncached filtered page under a millisecond.
 use std::collections::HashMap;
 
+use super::paging::page_of;
 use super::Row;
 use crate::domain::catalog::{Ordering, ProductFilter};
 use crate::domain::ids::{CategoryId, ProductId};
-use crate::domain::money::Money;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Entry {
     pub id: u64,
     pub price: i64,
     pub stock: u32,
-}
-
-/// The price and stock filters as inclusive integer ranges: a few comparisons per entry.
-#[derive(Clone, Copy)]
-struct Bounds {
-    low: i64,
-    high: i64,
-    least_stock: u32,
-    most_stock: u32,
-}
-
-impl Bounds {
-    fn of(filter: &ProductFilter) -> Bounds {
-        let (least_stock, most_stock) = match filter.in_stock {
-            None => (0, u32::MAX),
-            Some(true) => (1, u32::MAX),
-            Some(false) => (0, 0),
-        };
-        Bounds {
-            low: filter.min_price.map_or(i64::MIN, Money::cents),
-            high: filter.max_price.map_or(i64::MAX, Money::cents),
-            least_stock,
-            most_stock,
-        }
-    }
-
-    #[inline]
-    fn admit(&self, e: &Entry) -> bool {
-        (e.price >= self.low)
-            & (e.price <= self.high)
-            & (e.stock >= self.least_stock)
-            & (e.stock <= self.most_stock)
-    }
 }
 
 #[derive(Default)]
@@ -113,8 +80,10 @@ impl ByCategory {
         filter: &ProductFilter,
     ) -> impl DoubleEndedIterator<Item = &'a Entry> + 'a {
         // The name only matters to a search, and a search never comes here.
-        let bounds = Bounds::of(filter);
-        self.list(category).iter().filter(move |e| bounds.admit(e))
+        let bounds = filter.price_and_stock();
+        self.list(category)
+            .iter()
+            .filter(move |e| bounds.admit(e.price, e.stock))
     }
 
     fn list(&self, category: CategoryId) -> &[Entry] {
@@ -134,22 +103,15 @@ impl ByCategory {
         offset: usize,
         size: usize,
     ) -> (u64, Vec<ProductId>) {
-        let bounds = Bounds::of(filter);
+        let bounds = filter.price_and_stock();
         let list = self.list(category);
-        let count: u64 = list.iter().map(|e| u64::from(bounds.admit(e))).sum();
-        let matching = |e: &&Entry| bounds.admit(e);
-        let page = |it: &mut dyn Iterator<Item = &Entry>| {
-            it.filter(matching)
-                .skip(offset)
-                .take(size)
-                .map(|e| ProductId::new(e.id))
-                .collect()
-        };
-        if descending {
-            (count, page(&mut list.iter().rev()))
-        } else {
-            (count, page(&mut list.iter()))
-        }
+        let count: u64 = list
+            .iter()
+            .map(|e| u64::from(bounds.admit(e.price, e.stock)))
+            .sum();
+        let matching = list.iter().filter(|e| bounds.admit(e.price, e.stock));
+        let page = page_of(matching, |e| e.id, descending, offset, size);
+        (count, page)
     }
 
     /// Answers a category-filtered list without a search, if the ordering can be decided from

@@ -4,6 +4,28 @@ use super::Row;
 use crate::domain::catalog::Ordering;
 use crate::domain::ids::ProductId;
 
+/// The requested page of `items` (given ascending), read from the end for `descending`.
+pub(super) fn page_of<T>(
+    mut items: impl DoubleEndedIterator<Item = T>,
+    id: impl Fn(T) -> u64,
+    descending: bool,
+    offset: usize,
+    size: usize,
+) -> Vec<ProductId> {
+    let page = |items: &mut dyn Iterator<Item = T>| {
+        items
+            .skip(offset)
+            .take(size)
+            .map(|item| ProductId::new(id(item)))
+            .collect()
+    };
+    if descending {
+        page(&mut items.rev())
+    } else {
+        page(&mut items)
+    }
+}
+
 /// The count and the requested page of `ids` (ascending) in id order.
 pub(super) fn id_page(
     ids: &[u64],
@@ -11,17 +33,9 @@ pub(super) fn id_page(
     offset: usize,
     size: usize,
 ) -> (u64, Vec<ProductId>) {
-    let page = |ids: &mut dyn Iterator<Item = &u64>| {
-        ids.skip(offset)
-            .take(size)
-            .map(|id| ProductId::new(*id))
-            .collect()
-    };
-    let count = ids.len() as u64;
-    match ordering {
-        Ordering::IdDesc => (count, page(&mut ids.iter().rev())),
-        _ => (count, page(&mut ids.iter())),
-    }
+    let descending = ordering == Ordering::IdDesc;
+    let page = page_of(ids.iter(), |id| *id, descending, offset, size);
+    (ids.len() as u64, page)
 }
 
 /// The count of `ids` and the requested page of them, in the order given.
