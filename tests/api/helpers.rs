@@ -57,6 +57,18 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
     }
 }
 
+/// The tests' HTTP client: redirects are answers to check, not to follow.
+fn test_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        // The server closes a keep-alive connection idle for 5 s (actix's default); a client
+        // that reuses one at that instant gets IncompleteMessage, as any HTTP/1.1 client can.
+        // Dropping idle connections sooner keeps the tests off that race.
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap()
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_with(|_| {}).await
@@ -91,14 +103,7 @@ impl TestApp {
             .await
             .expect("server thread")
             .expect("server started");
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            // The server closes a keep-alive connection idle for 5 s (actix's default); a
-            // client that reuses one at that instant gets IncompleteMessage, as any HTTP/1.1
-            // client can. Dropping idle connections sooner keeps the tests off that race.
-            .pool_idle_timeout(std::time::Duration::from_secs(2))
-            .build()
-            .unwrap();
+        let client = test_client();
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
@@ -115,7 +120,7 @@ impl TestApp {
     /// Stops the server gracefully and waits until the database is closed.
     pub async fn stop(&mut self) {
         // Idle keep-alive connections would keep a worker (and the database) busy.
-        self.client = reqwest::Client::new();
+        self.client = test_client();
         if let Some(stopper) = self.handle.take() {
             stopper.stop().await;
         }
