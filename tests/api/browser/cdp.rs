@@ -3,7 +3,7 @@
 //! `Page`.
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::target::{
-    CloseTargetParams, CreateBrowserContextParams, CreateTargetParams,
+    CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, GetTargetsParams,
 };
 use chromiumoxide::error::CdpError;
 use chromiumoxide::BrowserConfig;
@@ -133,12 +133,28 @@ impl Browser {
         Page::start(page, context, base, self.unparsed.clone()).await
     }
 
-    /// Closes the page's tab.
+    /// Closes the page's tab and waits until it is gone. `Target.closeTarget` answers before
+    /// the tab has shut down, and a tab still running could take a live event meant for the
+    /// next one (and move the last event id the browser keeps), which a closed tab cannot.
     pub async fn close(&self, page: Page) {
         let target = page.inner.target_id().clone();
         self.inner
-            .execute(CloseTargetParams::new(target))
+            .execute(CloseTargetParams::new(target.clone()))
             .await
             .expect("page closed");
+        for _ in 0..400 {
+            let targets = self
+                .inner
+                .execute(GetTargetsParams::default())
+                .await
+                .expect("targets")
+                .result
+                .target_infos;
+            if targets.iter().all(|t| t.target_id != target) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the tab was still open 10 s after it was closed");
     }
 }
