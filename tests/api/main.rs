@@ -1,6 +1,7 @@
 //! One integration test binary: the real server, real HTTP/WebSocket/SSE clients.
 mod binary;
 mod helpers;
+mod postgres_cluster;
 mod python_venv;
 
 mod auth;
