@@ -65,6 +65,8 @@ pub async fn start_with(dir: &Path, run: usize, env: &[(&str, &str)]) -> Server 
         .env("ORDERSTREAM_ARGON2_ITERATIONS", "1")
         .env("ORDERSTREAM_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", "10000")
         .env("ORDERSTREAM_WORKERS", "2")
+        // On the PostgreSQL backend: the database of `dir`, the same at every start on it.
+        .envs(crate::postgres_cluster::database_env(dir))
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log_path).unwrap())

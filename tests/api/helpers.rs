@@ -1,5 +1,6 @@
-//! `TestApp`: the real server on 127.0.0.1:0 with a temporary sled directory, in its own
-//! thread and actix System, talked to over real HTTP.
+//! `TestApp`: the real server on 127.0.0.1:0 with a temporary sled directory (or, with
+//! `ORDERSTREAM_TEST_BACKEND=postgres`, its own database on the test cluster: see
+//! `postgres_cluster`), in its own thread and actix System, talked to over real HTTP.
 #![allow(dead_code)]
 
 use orderstream::config::{Secret, Settings};
@@ -57,6 +58,36 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
     }
 }
 
+/// On the PostgreSQL backend: a fresh database of the test cluster for these settings, and a
+/// small pool (many servers share the cluster). On sled: nothing.
+pub fn use_test_database(settings: &mut Settings) {
+    if let Some(url) = crate::postgres_cluster::fresh_database_url() {
+        settings.database_url = Some(Secret::new(url));
+        settings.database_pool_size = crate::postgres_cluster::POOL_SIZE;
+    }
+}
+
+/// Tests about sled itself (its data directory, files or format): on the PostgreSQL backend
+/// prints why the test is skipped and returns true. Use as `if skip_unless_sled("…") { return; }`.
+///
+/// Used by exactly these, each about the sled data dir rather than the shop's behaviour:
+/// - `backups::cli` (3 tests): the CLI backs up / restores a *stopped sled data dir*, and
+///   sled's format-version record is refused when newer;
+/// - `backups::under_load`: its backup is restored with the CLI into a sled data dir, which the
+///   restarted binary then serves;
+/// - `ops::disk_full`: fills a tmpfs mounted as the sled data dir;
+/// - `catalog::start_up`: seeds the stopped server's sled `Store` directly and races sled's
+///   index load at start.
+/// Everything else runs on both: kill -9 durability (`cart_orders::crash`), oversell,
+/// idempotency, restarts, webhooks after a restart.
+pub fn skip_unless_sled(reason: &str) -> bool {
+    if crate::postgres_cluster::backend_is_postgres() {
+        eprintln!("skipped on PostgreSQL: {reason}");
+        return true;
+    }
+    false
+}
+
 /// The tests' HTTP client: redirects are answers to check, not to follow.
 fn test_client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -78,6 +109,9 @@ impl TestApp {
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let mut settings = test_settings(dir.path());
+        // Before `adjust`, which may read or change it; restarts keep the settings, so the
+        // same database.
+        use_test_database(&mut settings);
         adjust(&mut settings);
         Self::start(dir, settings, Clock::system()).await
     }

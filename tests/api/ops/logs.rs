@@ -27,7 +27,8 @@ fn start(dir: &Path, stderr: Stdio, env: &[(&str, &str)]) -> Server {
         .env_remove("NO_COLOR")
         .env("ORDERSTREAM_WORKERS", "1")
         .stdout(Stdio::null())
-        .stderr(stderr);
+        .stderr(stderr)
+        .envs(crate::postgres_cluster::database_env(dir));
     for (key, value) in env {
         command.env(key, value);
     }

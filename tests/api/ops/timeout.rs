@@ -24,6 +24,7 @@ async fn start_slow_hashing(dir: &std::path::Path, env: &[(&str, &str)]) -> (Chi
         .arg(dir.join("data"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--no-demo"])
         .env("ORDERSTREAM_WORKERS", "2")
+        .envs(crate::postgres_cluster::database_env(dir))
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
