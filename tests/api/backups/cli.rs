@@ -79,6 +79,9 @@ async fn backup_file(dir: &Path) -> (PathBuf, TestApp, TestUser) {
 
 #[tokio::test]
 async fn cli_backup_of_a_stopped_data_dir_restores_the_same_data() {
+    if skip_unless_sled("the CLI backs up and restores a stopped sled data dir") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let (file, app, user) = backup_file(dir.path()).await;
     let app = app.restart().await;
@@ -113,6 +116,9 @@ fn rewritten(file: &Path, name: &str, change: impl FnOnce(&mut Vec<u8>)) -> Path
 
 #[tokio::test]
 async fn restore_refuses_damaged_truncated_newer_or_foreign_files_and_writes_nothing() {
+    if skip_unless_sled("the CLI restores into a sled data dir") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let (file, _app, _) = backup_file(dir.path()).await;
     let len = std::fs::metadata(&file).unwrap().len() as usize;
@@ -195,6 +201,9 @@ async fn restore_refuses_damaged_truncated_newer_or_foreign_files_and_writes_not
 
 #[tokio::test]
 async fn a_database_of_a_newer_format_is_refused_with_a_clear_message() {
+    if skip_unless_sled("sled's own format-version record") {
+        return;
+    }
     let mut app = TestApp::spawn().await;
     app.stop().await;
     let data = app.data_dir.path();
