@@ -44,6 +44,11 @@ pub struct Settings {
     /// Mark session cookies `Secure` (set behind HTTPS).
     pub cookie_secure: bool,
     pub redis_url: Option<String>,
+    /// `postgres://user:pass@host/db` runs on PostgreSQL (a build with the `postgres` feature);
+    /// unset, the embedded sled database in `data_dir`.
+    pub database_url: Option<Secret>,
+    /// Connections the PostgreSQL pool may hold open.
+    pub database_pool_size: u32,
     /// Make or promote this admin at start (for containers and tests).
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
@@ -153,6 +158,8 @@ impl Default for Settings {
             demo_products: 120,
             cookie_secure: false,
             redis_url: None,
+            database_url: None,
+            database_pool_size: 16,
             admin_email: None,
             admin_password: None,
             login_attempts_per_ip_per_minute: 30,
@@ -198,6 +205,8 @@ pub struct Flags {
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demo: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<Secret>,
 }
 
 impl Settings {

@@ -1,10 +1,11 @@
-//! The `orderstream` command: serve (default), create-admin, seed-demo, backup, restore.
+//! The `orderstream` command: serve (default), create-admin, seed-demo, backup, restore,
+//! migrate and import-sled (PostgreSQL).
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use orderstream::config::{Flags, Settings};
+use orderstream::config::{Flags, Secret, Settings};
 use orderstream::startup::{Application, Context};
 
 #[derive(Parser)]
@@ -16,6 +17,9 @@ struct Cli {
     /// Where the database lives.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// Run on PostgreSQL (`postgres://user:pass@host/db`) instead of the embedded database.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -47,6 +51,14 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Apply the PostgreSQL schema migrations this release has (`serve` does it at start too).
+    Migrate,
+    /// Copy a stopped server's sled data dir into an empty PostgreSQL database (--database-url).
+    ImportSled {
+        /// The sled data directory to read.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Restore a backup into --data-dir, which must be new or empty.
     Restore {
         /// The backup file to read.
@@ -66,9 +78,11 @@ fn main() -> ExitCode {
             addr: addr.clone(),
             data_dir: cli.data_dir.clone(),
             demo: no_demo.then_some(false),
+            database_url: cli.database_url.clone().map(Secret::new),
         },
         _ => Flags {
             data_dir: cli.data_dir.clone(),
+            database_url: cli.database_url.clone().map(Secret::new),
             ..Flags::default()
         },
     };
@@ -120,6 +134,17 @@ fn main() -> ExitCode {
                     settings.data_dir.display(),
                     out.display()
                 );
+                Ok(())
+            }
+            Command::Migrate => {
+                orderstream::startup::migrate(&settings).map_err(|e| e.to_string())?;
+                println!("the database schema is up to date");
+                Ok(())
+            }
+            Command::ImportSled { from } => {
+                let copied = orderstream::startup::import_sled(&from, &settings)
+                    .map_err(|e| e.to_string())?;
+                println!("imported {copied} into PostgreSQL from {}", from.display());
                 Ok(())
             }
             Command::Restore { from } => {

@@ -15,6 +15,7 @@ use crate::store::{SharedStorage, StoreError};
 
 mod cache;
 mod context;
+mod database;
 mod housekeeping;
 mod limits;
 mod mail;
@@ -25,6 +26,7 @@ mod stopper;
 mod webhooks;
 
 pub use context::Context;
+pub use database::{import_sled, migrate};
 pub use stopper::Stopper;
 
 #[derive(Debug, thiserror::Error)]

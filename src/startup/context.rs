@@ -34,7 +34,7 @@ impl Context {
 
     /// As `open`, on a given clock (tests move it instead of sleeping for an expiry).
     pub fn open_with_clock(settings: &Settings, clock: Clock) -> Result<Context, StartupError> {
-        let store = open_store(&settings.data_dir, settings.db_cache_mb)?;
+        let store = open_backend(settings)?;
         store.set_stock_low_threshold(settings.stock_low_threshold);
         let tokens = TokenIssuer::new(
             secret::jwt_secret(settings)?.as_bytes(),
@@ -121,6 +121,37 @@ impl Context {
     fn catalog_is_empty(&self) -> bool {
         self.store.catalog_is_empty().unwrap_or(false)
     }
+}
+
+/// The backend `database_url` names: PostgreSQL for a `postgres://` URL (in a build with the
+/// `postgres` feature; a build without refuses it rather than fall back to sled), else sled in
+/// `data_dir`.
+fn open_backend(settings: &Settings) -> Result<SharedStorage, StartupError> {
+    let Some(url) = settings.database_url.as_ref().map(|u| u.expose()) else {
+        return open_store(&settings.data_dir, settings.db_cache_mb);
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(StartupError::Config(
+            "database_url must be a postgres:// URL (or unset, for the embedded database)".into(),
+        ));
+    }
+    open_postgres(url, settings.database_pool_size)
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str, pool_size: u32) -> Result<SharedStorage, StartupError> {
+    let pg =
+        crate::store::postgres::Pg::connect(url, pool_size, true).map_err(StartupError::Store)?;
+    Ok(Arc::new(pg))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_url: &str, _pool_size: u32) -> Result<SharedStorage, StartupError> {
+    Err(StartupError::Config(
+        "database_url names PostgreSQL, but this build has no `postgres` feature \
+         (build with `--features postgres`)"
+            .into(),
+    ))
 }
 
 /// Opens the database, waiting a moment if a process that is stopping still holds it.

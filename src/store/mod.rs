@@ -14,6 +14,8 @@ mod mail;
 mod name_index;
 mod order_queue;
 mod orders;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod recovery;
 mod restore;
 mod snapshot;

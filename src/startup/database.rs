@@ -1,0 +1,57 @@
+//! The PostgreSQL subcommands: `migrate` and `import-sled`.
+use std::path::Path;
+
+use super::StartupError;
+use crate::config::Settings;
+
+/// The PostgreSQL URL of the settings, or why there is none.
+#[cfg(feature = "postgres")]
+fn postgres_url(settings: &Settings) -> Result<&str, StartupError> {
+    match settings.database_url.as_ref().map(|u| u.expose()) {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(url),
+        _ => Err(StartupError::Config(
+            "this command needs --database-url postgres://… (or ORDERSTREAM_DATABASE_URL)".into(),
+        )),
+    }
+}
+
+/// Applies pending migrations and returns.
+#[cfg(feature = "postgres")]
+pub fn migrate(settings: &Settings) -> Result<(), StartupError> {
+    let url = postgres_url(settings)?;
+    crate::store::postgres::Pg::connect(url, 2, true).map_err(StartupError::Store)?;
+    Ok(())
+}
+
+/// Copies a stopped server's sled directory into an empty PostgreSQL database, in one
+/// transaction, keeping ids; answers what was copied.
+#[cfg(feature = "postgres")]
+pub fn import_sled(from: &Path, settings: &Settings) -> Result<String, StartupError> {
+    let url = postgres_url(settings)?;
+    let sled = crate::store::Store::open(from).map_err(|e| match e {
+        crate::store::StoreError::Locked => {
+            StartupError::DatabaseLocked(from.display().to_string())
+        }
+        other => StartupError::Store(other),
+    })?;
+    let pg = crate::store::postgres::Pg::connect(url, 2, true).map_err(StartupError::Store)?;
+    let counts = pg.import_sled(&sled).map_err(StartupError::Store)?;
+    Ok(counts.to_string())
+}
+
+#[cfg(not(feature = "postgres"))]
+pub fn migrate(_settings: &Settings) -> Result<(), StartupError> {
+    Err(no_postgres())
+}
+
+#[cfg(not(feature = "postgres"))]
+pub fn import_sled(_from: &Path, _settings: &Settings) -> Result<String, StartupError> {
+    Err(no_postgres())
+}
+
+#[cfg(not(feature = "postgres"))]
+fn no_postgres() -> StartupError {
+    StartupError::Config(
+        "this build has no `postgres` feature (build with `--features postgres`)".into(),
+    )
+}

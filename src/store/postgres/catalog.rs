@@ -1,0 +1,431 @@
+//! Categories and products on PostgreSQL. Every write bumps the catalog generation in its own
+//! transaction; lists are answered by the indexes of the schema (one per filter and ordering).
+use sqlx::{Postgres, QueryBuilder, Row};
+use time::OffsetDateTime;
+
+use super::events::{append, NewEntry};
+use super::rows::{self, corrupt, key, PRODUCT_COLUMNS};
+use super::{bump_generation, error_of, Pg, Tx};
+use crate::domain::catalog::{
+    Category, CategoryDraft, CategoryWithCount, Ordering, PageRequest, Product, ProductDraft,
+    ProductFilter, StockChange,
+};
+use crate::domain::event::stock_became_low;
+use crate::domain::ids::{CategoryId, ProductId};
+use crate::domain::search::fold;
+use crate::store::storage::CatalogStorage;
+use crate::store::{CatalogPage, StoreError};
+
+/// Rows a seed writes per statement.
+const SEED_CHUNK: usize = 5_000;
+
+async fn locked_product(tx: &mut Tx, id: ProductId) -> Result<Product, StoreError> {
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1 FOR UPDATE");
+    let row = sqlx::query(&sql)
+        .bind(key(id.get()))
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(error_of)?
+        .ok_or(StoreError::NotFound)?;
+    rows::product(&row)
+}
+
+/// Writes the editable fields and stock of a product that exists.
+pub(super) async fn write_product(tx: &mut Tx, product: &Product) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE products SET name = $2, folded_name = $3, description = $4, price_cents = $5, \
+         stock = $6, category_id = $7, updated_at = $8 WHERE id = $1",
+    )
+    .bind(key(product.id.get()))
+    .bind(&product.name)
+    .bind(fold(&product.name).as_ref())
+    .bind(&product.description)
+    .bind(product.price.cents())
+    .bind(product.stock as i64)
+    .bind(key(product.category_id.get()))
+    .bind(product.updated_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(foreign_key_as_category)?;
+    Ok(())
+}
+
+/// A product naming a category that does not exist (foreign_key_violation).
+fn foreign_key_as_category(e: sqlx::Error) -> StoreError {
+    match e.as_database_error().and_then(|d| d.code()).as_deref() {
+        Some("23503") => StoreError::UnknownCategory,
+        _ => error_of(e),
+    }
+}
+
+/// The stock event of an admin write that took the product to the threshold or below.
+fn low_stock_entry(
+    product: &Product,
+    before: u32,
+    threshold: u32,
+    now: OffsetDateTime,
+) -> Vec<NewEntry> {
+    if !stock_became_low(before, product.stock, threshold) {
+        return Vec::new();
+    }
+    vec![NewEntry::StockLow {
+        product_id: product.id,
+        name: product.name.clone(),
+        stock: product.stock,
+        threshold,
+        at: now,
+    }]
+}
+
+/// `%`, `_` and `\` taken literally in a LIKE pattern.
+fn like_escaped(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() + 2);
+    out.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The WHERE clause of a product filter (the same rule as `ProductFilter::matches`).
+fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &ProductFilter) {
+    query.push(" WHERE true");
+    if let Some(category) = filter.category {
+        query
+            .push(" AND category_id = ")
+            .push_bind(key(category.get()));
+    }
+    if let Some(min) = filter.min_price {
+        query.push(" AND price_cents >= ").push_bind(min.cents());
+    }
+    if let Some(max) = filter.max_price {
+        query.push(" AND price_cents <= ").push_bind(max.cents());
+    }
+    match filter.in_stock {
+        Some(true) => {
+            query.push(" AND stock > 0");
+        }
+        Some(false) => {
+            query.push(" AND stock = 0");
+        }
+        None => {}
+    }
+    for word in filter.search.iter().flat_map(|s| s.words()) {
+        query
+            .push(" AND folded_name LIKE ")
+            .push_bind(like_escaped(word));
+    }
+}
+
+fn order_by(ordering: Ordering) -> &'static str {
+    match ordering {
+        Ordering::IdAsc => " ORDER BY id",
+        Ordering::IdDesc => " ORDER BY id DESC",
+        Ordering::PriceAsc => " ORDER BY price_cents, id",
+        Ordering::PriceDesc => " ORDER BY price_cents DESC, id DESC",
+        Ordering::NameAsc => " ORDER BY lower(name) COLLATE \"C\", id",
+        Ordering::NameDesc => " ORDER BY lower(name) COLLATE \"C\" DESC, id DESC",
+        Ordering::CreatedAsc => " ORDER BY created_at, id",
+        Ordering::CreatedDesc => " ORDER BY created_at DESC, id DESC",
+    }
+}
+
+impl Pg {
+    fn with_counts(
+        &self,
+        where_clause: &str,
+        id: Option<i64>,
+    ) -> Result<Vec<CategoryWithCount>, StoreError> {
+        let sql = format!(
+            "SELECT c.id, c.name, c.description, \
+             (SELECT count(*) FROM products p WHERE p.category_id = c.id) AS product_count \
+             FROM categories c {where_clause} ORDER BY c.id"
+        );
+        let found = self.wait(sqlx::query(&sql).bind(id).fetch_all(self.pool()))?;
+        found
+            .iter()
+            .map(|row| {
+                let count: i64 = row.try_get("product_count").map_err(corrupt)?;
+                Ok(CategoryWithCount {
+                    category: rows::category(row)?,
+                    product_count: count as u64,
+                })
+            })
+            .collect()
+    }
+
+    /// Runs a catalog write: its transaction, the generation bumped in it, then published.
+    fn catalog_write<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let (value, generation) = self.transaction(async |tx| {
+            let value = work(tx).await?;
+            Ok((value, bump_generation(tx).await?))
+        })?;
+        self.publish_generation(generation);
+        Ok(value)
+    }
+}
+
+impl CatalogStorage for Pg {
+    fn seed_products(
+        &self,
+        drafts: &mut dyn Iterator<Item = ProductDraft>,
+        now: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        let mut written = 0;
+        loop {
+            let chunk: Vec<ProductDraft> = (&mut *drafts).take(SEED_CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let offset = written as i64;
+            let count = chunk.len();
+            self.catalog_write(async |tx| {
+                let mut insert = QueryBuilder::<Postgres>::new(
+                    "INSERT INTO products (name, folded_name, description, price_cents, stock, \
+                     category_id, created_at, updated_at) ",
+                );
+                insert.push_values(chunk.iter().enumerate(), |mut row, (n, draft)| {
+                    // Distinct creation times keep the created_at ordering stable.
+                    let created = now + time::Duration::microseconds(offset + n as i64 + 1);
+                    row.push_bind(&draft.name)
+                        .push_bind(fold(&draft.name).into_owned())
+                        .push_bind(&draft.description)
+                        .push_bind(draft.price.cents())
+                        .push_bind(draft.stock as i64)
+                        .push_bind(key(draft.category_id.get()))
+                        .push_bind(created)
+                        .push_bind(created);
+                });
+                insert
+                    .build()
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(foreign_key_as_category)?;
+                Ok(())
+            })?;
+            written += count;
+        }
+        Ok(written)
+    }
+
+    fn create_category(&self, draft: CategoryDraft) -> Result<Category, StoreError> {
+        self.catalog_write(async |tx| {
+            let row = sqlx::query(
+                "INSERT INTO categories (name, description) VALUES ($1, $2) \
+                 RETURNING id, name, description",
+            )
+            .bind(&draft.name)
+            .bind(&draft.description)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(error_of)?;
+            rows::category(&row)
+        })
+    }
+
+    fn update_category(
+        &self,
+        id: CategoryId,
+        draft: CategoryDraft,
+    ) -> Result<Category, StoreError> {
+        self.catalog_write(async |tx| {
+            let row = sqlx::query(
+                "UPDATE categories SET name = $2, description = $3 WHERE id = $1 \
+                 RETURNING id, name, description",
+            )
+            .bind(key(id.get()))
+            .bind(&draft.name)
+            .bind(&draft.description)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(error_of)?
+            .ok_or(StoreError::NotFound)?;
+            rows::category(&row)
+        })
+    }
+
+    fn delete_category(&self, id: CategoryId) -> Result<(), StoreError> {
+        self.catalog_write(async |tx| {
+            let deleted = sqlx::query("DELETE FROM categories WHERE id = $1")
+                .bind(key(id.get()))
+                .execute(&mut **tx)
+                .await
+                .map_err(
+                    |e| match e.as_database_error().and_then(|d| d.code()).as_deref() {
+                        Some("23503") => {
+                            StoreError::Conflict("the category still has products".into())
+                        }
+                        _ => error_of(e),
+                    },
+                )?;
+            match deleted.rows_affected() {
+                0 => Err(StoreError::NotFound),
+                _ => Ok(()),
+            }
+        })
+    }
+
+    fn category(&self, id: CategoryId) -> Result<CategoryWithCount, StoreError> {
+        self.with_counts("WHERE c.id = $1", Some(key(id.get())))?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    fn categories(&self) -> Result<Vec<CategoryWithCount>, StoreError> {
+        self.with_counts("WHERE $1::bigint IS NULL", None)
+    }
+
+    fn create_product(
+        &self,
+        draft: ProductDraft,
+        now: OffsetDateTime,
+    ) -> Result<Product, StoreError> {
+        self.catalog_write(async |tx| {
+            let sql = format!(
+                "INSERT INTO products (name, folded_name, description, price_cents, stock, \
+                 category_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                 RETURNING {PRODUCT_COLUMNS}"
+            );
+            let row = sqlx::query(&sql)
+                .bind(&draft.name)
+                .bind(fold(&draft.name).as_ref())
+                .bind(&draft.description)
+                .bind(draft.price.cents())
+                .bind(draft.stock as i64)
+                .bind(key(draft.category_id.get()))
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(foreign_key_as_category)?;
+            rows::product(&row)
+        })
+    }
+
+    fn update_product(
+        &self,
+        id: ProductId,
+        now: OffsetDateTime,
+        change: &dyn Fn(&Product) -> ProductDraft,
+    ) -> Result<Product, StoreError> {
+        let threshold = self.stock_low_threshold();
+        self.catalog_write(async |tx| {
+            let mut product = locked_product(tx, id).await?;
+            let before = product.stock;
+            let draft = change(&product);
+            product.name = draft.name;
+            product.description = draft.description;
+            product.price = draft.price;
+            product.stock = draft.stock;
+            product.category_id = draft.category_id;
+            product.updated_at = now;
+            write_product(tx, &product).await?;
+            append(tx, low_stock_entry(&product, before, threshold, now)).await?;
+            Ok(product)
+        })
+    }
+
+    fn delete_product(&self, id: ProductId) -> Result<(), StoreError> {
+        self.catalog_write(async |tx| {
+            let deleted = sqlx::query("DELETE FROM products WHERE id = $1")
+                .bind(key(id.get()))
+                .execute(&mut **tx)
+                .await
+                .map_err(error_of)?;
+            match deleted.rows_affected() {
+                0 => Err(StoreError::NotFound),
+                _ => Ok(()),
+            }
+        })
+    }
+
+    fn change_stock(
+        &self,
+        id: ProductId,
+        change: StockChange,
+        now: OffsetDateTime,
+    ) -> Result<Product, StoreError> {
+        let threshold = self.stock_low_threshold();
+        self.catalog_write(async |tx| {
+            let mut product = locked_product(tx, id).await?;
+            let before = product.stock;
+            product.stock = change
+                .apply(product.stock)
+                .map_err(|refused| StoreError::Conflict(refused.to_string()))?;
+            product.updated_at = now;
+            write_product(tx, &product).await?;
+            append(tx, low_stock_entry(&product, before, threshold, now)).await?;
+            Ok(product)
+        })
+    }
+
+    fn product(&self, id: ProductId) -> Result<Product, StoreError> {
+        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1");
+        let row = self.wait(
+            sqlx::query(&sql)
+                .bind(key(id.get()))
+                .fetch_optional(self.pool()),
+        )?;
+        rows::product(&row.ok_or(StoreError::NotFound)?)
+    }
+
+    fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, StoreError> {
+        let keys: Vec<i64> = ids.iter().map(|id| key(id.get())).collect();
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products JOIN UNNEST($1::bigint[]) WITH ORDINALITY \
+             AS asked(id, position) USING (id) ORDER BY asked.position"
+        );
+        let found = self.wait(sqlx::query(&sql).bind(keys).fetch_all(self.pool()))?;
+        found.iter().map(rows::product).collect()
+    }
+
+    fn list_products(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<CatalogPage, StoreError> {
+        let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM products");
+        push_filter(&mut count, filter);
+        let total: i64 = self.wait(count.build_query_scalar().fetch_one(self.pool()))?;
+        let mut list =
+            QueryBuilder::<Postgres>::new(format!("SELECT {PRODUCT_COLUMNS} FROM products"));
+        push_filter(&mut list, filter);
+        list.push(order_by(filter.ordering));
+        let offset = page.page.saturating_sub(1).saturating_mul(page.size);
+        list.push(" LIMIT ").push_bind(page.size as i64);
+        list.push(" OFFSET ")
+            .push_bind(offset.min(i64::MAX as u64) as i64);
+        let found = self.wait(list.build().fetch_all(self.pool()))?;
+        Ok(CatalogPage {
+            count: total as u64,
+            products: found.iter().map(rows::product).collect::<Result<_, _>>()?,
+        })
+    }
+
+    fn catalog_is_empty(&self) -> Result<bool, StoreError> {
+        self.wait(
+            sqlx::query_scalar(
+                "SELECT NOT EXISTS (SELECT 1 FROM categories) AND NOT EXISTS (SELECT 1 FROM products)",
+            )
+            .fetch_one(self.pool()),
+        )
+    }
+
+    fn product_count(&self) -> usize {
+        // An estimate from the planner's statistics: a diagnostics figure, never a full count.
+        self.wait(
+            sqlx::query_scalar::<_, f32>(
+                "SELECT greatest(reltuples, 0)::real FROM pg_class WHERE relname = 'products'",
+            )
+            .fetch_one(self.pool()),
+        )
+        .map(|n| n as usize)
+        .unwrap_or(0)
+    }
+}

@@ -1,0 +1,281 @@
+//! The PostgreSQL backend (feature `postgres`): the storage traits on a pooled sqlx connection,
+//! the schema in `migrations/postgres` (embedded in the binary, applied at start).
+//!
+//! The storage calls are synchronous and run on the blocking pool (see `storage.rs`); sqlx is
+//! async. The pool lives on a small runtime of its own, which drives the sockets; a call waits
+//! on its query from the calling thread with that runtime's context entered (`Pg::wait`). So a
+//! call works from any thread, an actix worker included (the CLI and start-up run there), and no
+//! future has to be `'static`: a transaction can run a caller's closure between two statements.
+//!
+//! What the database enforces rather than the code: stock never below zero (`CHECK`), one user
+//! per email whatever its case, one idempotency key per user, foreign keys between users,
+//! orders, events and tokens. Ids of the event log are handed out under a lock on one row
+//! (`event_head`) held to commit, so they are in commit order for every reader (see the schema).
+mod accounts;
+mod catalog;
+mod events;
+mod import;
+mod orders;
+mod rows;
+mod webhooks;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::storage::{Pending, StorageOperations};
+use super::{Snapshot, StorageHealth, StoreError, DEFAULT_STOCK_LOW_THRESHOLD};
+
+/// The schema, embedded at build time.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Handle to a PostgreSQL database. Cheap to clone.
+#[derive(Clone)]
+pub struct Pg {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Drives the pool's sockets and timers; never runs a storage call itself.
+    runtime: tokio::runtime::Runtime,
+    pool: PgPool,
+    database_id: String,
+    /// The highest catalog generation this process has committed or read.
+    catalog_generation: AtomicU64,
+    stock_low_threshold: AtomicU32,
+    /// Orders waiting for the next batch (see `orders`).
+    order_queue: Mutex<orders::OrderQueue>,
+    /// Set when a statement last failed for want of a connection; cleared by the next success.
+    failing: Mutex<Option<(time::OffsetDateTime, String)>>,
+}
+
+impl Pg {
+    /// Connects (the server must be up within `connect_timeout`), applies pending migrations
+    /// when `migrate` is set, and reads this database's identity.
+    pub fn connect(url: &str, pool_size: u32, migrate: bool) -> Result<Pg, StoreError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("postgres-io")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Io(format!("postgres runtime: {e}")))?;
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Io(format!("database_url: {e}")))?;
+        let pool = {
+            let _context = runtime.enter();
+            futures_executor::block_on(
+                PgPoolOptions::new()
+                    .max_connections(pool_size.max(2))
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(options.application_name("orderstream")),
+            )
+            .map_err(|e| StoreError::Io(format!("connecting to PostgreSQL: {e}")))?
+        };
+        let pg = Pg {
+            inner: Arc::new(Inner {
+                runtime,
+                pool,
+                database_id: String::new(),
+                catalog_generation: AtomicU64::new(0),
+                stock_low_threshold: AtomicU32::new(DEFAULT_STOCK_LOW_THRESHOLD),
+                order_queue: Mutex::default(),
+                failing: Mutex::new(None),
+            }),
+        };
+        if migrate {
+            pg.migrate()?;
+        }
+        let (database_id, generation): (String, i64) = pg.wait(
+            sqlx::query_as("SELECT database_id, catalog_generation FROM meta").fetch_one(pg.pool()),
+        )?;
+        pg.inner
+            .catalog_generation
+            .store(generation as u64, Ordering::Release);
+        let mut inner = Arc::into_inner(pg.inner).expect("not shared yet");
+        inner.database_id = database_id;
+        Ok(Pg {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Applies the migrations this binary has and the database has not. Safe to run from two
+    /// instances at once (sqlx takes an advisory lock).
+    pub fn migrate(&self) -> Result<(), StoreError> {
+        self.wait_store(async {
+            MIGRATOR
+                .run(self.pool())
+                .await
+                .map_err(|e| StoreError::Io(format!("migrating: {e}")))
+        })
+    }
+
+    fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    /// Runs `query` to completion from this (synchronous) thread; see the module comment.
+    fn wait<T>(
+        &self,
+        query: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, StoreError> {
+        let _context = self.inner.runtime.enter();
+        let outcome = futures_executor::block_on(query);
+        self.note_health(outcome.as_ref().err());
+        outcome.map_err(error_of)
+    }
+
+    /// As `wait`, for work that answers in the store's terms (several statements).
+    fn wait_store<T>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let _context = self.inner.runtime.enter();
+        let outcome = futures_executor::block_on(work);
+        self.note_health(match &outcome {
+            Err(StoreError::Unavailable) => Some(&sqlx::Error::PoolTimedOut),
+            _ => None,
+        });
+        outcome
+    }
+
+    /// Runs `work` in one transaction: committed when it returns `Ok`, rolled back otherwise
+    /// (a refusal writes nothing).
+    fn transaction<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.wait_store(async {
+            let mut tx = self.pool().begin().await.map_err(error_of)?;
+            let value = work(&mut tx).await?;
+            tx.commit().await.map_err(error_of)?;
+            Ok(value)
+        })
+    }
+
+    fn note_health(&self, error: Option<&sqlx::Error>) {
+        let unreachable = error.is_some_and(is_unreachable);
+        let mut failing = self.inner.failing.lock().unwrap_or_else(|p| p.into_inner());
+        match (unreachable, failing.is_some()) {
+            (true, false) => {
+                let cause = error.map(|e| e.to_string()).unwrap_or_default();
+                tracing::error!(%cause, "storage failed: PostgreSQL unreachable");
+                *failing = Some((time::OffsetDateTime::now_utc(), cause));
+            }
+            (false, true) if error.is_none() => {
+                tracing::info!("storage recovered: PostgreSQL reachable again");
+                *failing = None;
+            }
+            _ => {}
+        }
+    }
+
+    fn stock_low_threshold(&self) -> u32 {
+        self.inner.stock_low_threshold.load(Ordering::Relaxed)
+    }
+
+    fn publish_generation(&self, generation: i64) {
+        self.inner
+            .catalog_generation
+            .fetch_max(generation as u64, Ordering::AcqRel);
+    }
+}
+
+/// An open transaction.
+pub(super) type Tx = Transaction<'static, Postgres>;
+
+/// Bumps the catalog generation inside a catalog write's transaction.
+async fn bump_generation(tx: &mut Tx) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
+        "UPDATE meta SET catalog_generation = catalog_generation + 1 RETURNING catalog_generation",
+    )
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(error_of)
+}
+
+/// The server is gone or no connection came in time: retryable, not the request's fault.
+fn is_unreachable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+    )
+}
+
+/// What a database error means to the services.
+pub(super) fn error_of(e: sqlx::Error) -> StoreError {
+    if is_unreachable(&e) {
+        return StoreError::Unavailable;
+    }
+    if let sqlx::Error::RowNotFound = e {
+        return StoreError::NotFound;
+    }
+    if let Some(db) = e.as_database_error() {
+        match db.code().as_deref() {
+            // unique_violation: the constraint names what was taken.
+            Some("23505") => {
+                return StoreError::Conflict(match db.constraint() {
+                    Some("users_email_unique") => "a user with that email already exists".into(),
+                    Some("categories_name_unique") => {
+                        "a category with that name already exists".into()
+                    }
+                    _ => "already exists".into(),
+                })
+            }
+            // serialization_failure, deadlock_detected: the caller may retry.
+            Some("40001") | Some("40P01") => return StoreError::Unavailable,
+            _ => {}
+        }
+    }
+    StoreError::Io(e.to_string())
+}
+
+impl StorageOperations for Pg {
+    fn durable(&self) -> Pending<()> {
+        // Every write is committed (synchronous_commit) before its call returns.
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn catalog_generation(&self) -> u64 {
+        self.inner.catalog_generation.load(Ordering::Acquire)
+    }
+
+    fn database_id(&self) -> String {
+        self.inner.database_id.clone()
+    }
+
+    fn set_stock_low_threshold(&self, threshold: u32) {
+        self.inner
+            .stock_low_threshold
+            .store(threshold, Ordering::Relaxed);
+    }
+
+    fn storage_health(&self) -> StorageHealth {
+        match &*self.inner.failing.lock().unwrap_or_else(|p| p.into_inner()) {
+            None => StorageHealth::Ok,
+            Some((since, cause)) => StorageHealth::Failing {
+                since: *since,
+                cause: cause.clone(),
+            },
+        }
+    }
+
+    fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        Err(StoreError::Conflict(
+            "this server runs on PostgreSQL: back it up with pg_dump (or your host's backups)"
+                .into(),
+        ))
+    }
+}

@@ -1,0 +1,745 @@
+//! Orders on PostgreSQL. Placement is batched as on sled (one drainer at a time places all that
+//! is queued in one transaction): a durable commit costs a disk flush, so under load one flush
+//! serves many orders. Inside the batch the carts and then the products are locked in id order
+//! (two batches, on two instances too, cannot deadlock), the domain decides each order against
+//! the locked stock, and the stock is taken with a conditional update the database checks again.
+use std::collections::{HashMap, HashSet};
+
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+use super::events::{append, NewEntry};
+use super::rows::{self, corrupt, id, key, PRODUCT_COLUMNS};
+use super::{bump_generation, error_of, Pg, Tx};
+use crate::domain::cart::Cart;
+use crate::domain::catalog::Product;
+use crate::domain::event::{stock_became_low, EventKind, LogEntry, OrderEvent};
+use crate::domain::ids::{OrderId, ProductId, UserId};
+use crate::domain::order::{Order, OrderStatus};
+use crate::domain::placement::{restock, returns_stock, take_from_stock, Refusal};
+use crate::store::orders::IDEMPOTENCY_TTL_SECONDS;
+use crate::store::storage::{OrderStorage, Pending};
+use crate::store::{OrderFilter, OrderPage, OrderRequest, PlacedOrder, Publisher, StoreError};
+
+/// Bounds the work (and the locks) of one batch.
+const MAX_BATCH: usize = 128;
+
+struct QueuedOrder {
+    request: OrderRequest,
+    publish: Publisher,
+    reply: oneshot::Sender<Result<PlacedOrder, StoreError>>,
+}
+
+#[derive(Default)]
+pub(super) struct OrderQueue {
+    waiting: Vec<QueuedOrder>,
+    /// A drainer is at work and will see anything queued before it finds the queue empty.
+    draining: bool,
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Orders by id with their lines and history (3 statements, whatever the number of orders).
+async fn load_orders(
+    executor: &mut sqlx::PgConnection,
+    ids: &[i64],
+) -> Result<Vec<Order>, StoreError> {
+    let orders = sqlx::query(
+        "SELECT o.id, o.user_id, o.status, o.created_at, o.updated_at FROM orders o \
+         JOIN UNNEST($1::bigint[]) WITH ORDINALITY AS asked(id, position) USING (id) \
+         ORDER BY asked.position",
+    )
+    .bind(ids)
+    .fetch_all(&mut *executor)
+    .await
+    .map_err(error_of)?;
+    let items = sqlx::query(
+        "SELECT order_id, line, product_id, name, unit_price_cents, quantity FROM order_items \
+         WHERE order_id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(&mut *executor)
+    .await
+    .map_err(error_of)?;
+    let history = sqlx::query(
+        "SELECT order_id, step, status, at FROM order_history WHERE order_id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(&mut *executor)
+    .await
+    .map_err(error_of)?;
+    rows::orders(&orders, &items, &history)
+}
+
+/// What the batch read, locked: carts by user, products by id, live idempotency keys.
+struct Locked {
+    carts: HashMap<UserId, Cart>,
+    products: HashMap<ProductId, Product>,
+    /// (user, key) → (order, fingerprint)
+    keys: HashMap<(UserId, String), (i64, String)>,
+}
+
+async fn lock_batch(tx: &mut Tx, requests: &[&OrderRequest]) -> Result<Locked, StoreError> {
+    let mut users: Vec<i64> = requests.iter().map(|r| key(r.user.get())).collect();
+    users.sort_unstable();
+    users.dedup();
+    let cart_rows = sqlx::query(
+        "SELECT user_id, lines::text AS lines FROM carts WHERE user_id = ANY($1) \
+         ORDER BY user_id FOR UPDATE",
+    )
+    .bind(&users)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(error_of)?;
+    let mut carts = HashMap::new();
+    for row in &cart_rows {
+        let lines: String = row.try_get("lines").map_err(corrupt)?;
+        let user = UserId::new(id(row.try_get("user_id").map_err(corrupt)?));
+        carts.insert(user, serde_json::from_str::<Cart>(&lines).map_err(corrupt)?);
+    }
+    let mut product_ids: Vec<i64> = carts
+        .values()
+        .flat_map(|c| c.lines.iter().map(|l| key(l.product_id.get())))
+        .collect();
+    product_ids.sort_unstable();
+    product_ids.dedup();
+    let sql =
+        format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE");
+    let product_rows = sqlx::query(&sql)
+        .bind(&product_ids)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(error_of)?;
+    let mut products = HashMap::new();
+    for row in &product_rows {
+        let product = rows::product(row)?;
+        products.insert(product.id, product);
+    }
+    let (mut key_users, mut key_texts) = (Vec::new(), Vec::new());
+    for request in requests {
+        if let Some(k) = &request.idempotency {
+            key_users.push(key(request.user.get()));
+            key_texts.push(k.clone());
+        }
+    }
+    let mut keys = HashMap::new();
+    if !key_users.is_empty() {
+        let now = requests[0].now.unix_timestamp();
+        let key_rows = sqlx::query(
+            "SELECT k.user_id, k.key, k.order_id, k.fingerprint FROM idempotency_keys k \
+             JOIN UNNEST($1::bigint[], $2::text[]) AS asked(user_id, key) USING (user_id, key) \
+             WHERE k.created_at > $3",
+        )
+        .bind(&key_users)
+        .bind(&key_texts)
+        .bind(now - IDEMPOTENCY_TTL_SECONDS)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(error_of)?;
+        for row in &key_rows {
+            let user = UserId::new(id(row.try_get("user_id").map_err(corrupt)?));
+            keys.insert(
+                (user, row.try_get("key").map_err(corrupt)?),
+                (
+                    row.try_get("order_id").map_err(corrupt)?,
+                    row.try_get("fingerprint").map_err(corrupt)?,
+                ),
+            );
+        }
+    }
+    Ok(Locked {
+        carts,
+        products,
+        keys,
+    })
+}
+
+/// One order the batch decided to place (its id is drawn once the count is known).
+struct Accepted {
+    slot: usize,
+    request_user: UserId,
+    idempotency: Option<(String, String)>,
+    items: Vec<crate::domain::order::OrderItem>,
+    became_low: Vec<(ProductId, String, u32)>,
+    now: OffsetDateTime,
+}
+
+/// What each request of a batch comes to before the writes.
+enum Decision {
+    Accept(Accepted),
+    /// An earlier order under the same key (its id; loaded after the writes).
+    Replay(i64),
+    Refuse(StoreError),
+}
+
+fn decide(locked: &mut Locked, requests: &[&OrderRequest], threshold: u32) -> Vec<Decision> {
+    let mut decisions = Vec::with_capacity(requests.len());
+    // Keys placed earlier in this very batch, so a retry inside it replays too.
+    let mut fresh_keys: HashMap<(UserId, String), (usize, String)> = HashMap::new();
+    for (slot, request) in requests.iter().enumerate() {
+        let (user, now) = (request.user, request.now);
+        let cart = locked.carts.get(&user).cloned().unwrap_or_default();
+        if let Some(k) = &request.idempotency {
+            let earlier = locked
+                .keys
+                .get(&(user, k.clone()))
+                .map(|(o, f)| (Err(*o), f.clone()));
+            let in_batch = fresh_keys
+                .get(&(user, k.clone()))
+                .map(|(s, f)| (Ok(*s), f.clone()));
+            if let Some((order, fingerprint)) = in_batch.or(earlier) {
+                if !cart.is_empty() && cart.fingerprint() != fingerprint {
+                    decisions.push(Decision::Refuse(StoreError::IdempotencyMismatch));
+                    continue;
+                }
+                decisions.push(match order {
+                    Err(order_id) => Decision::Replay(order_id),
+                    // Points at the slot that placed it; resolved once ids are drawn.
+                    Ok(placed_slot) => Decision::Replay(-(placed_slot as i64) - 1),
+                });
+                continue;
+            }
+        }
+        let found = cart
+            .lines
+            .iter()
+            .map(|l| locked.products.get(&l.product_id).cloned())
+            .collect();
+        let taken = match take_from_stock(&cart, found, now) {
+            Ok(taken) => taken,
+            Err(Refusal::EmptyCart) => {
+                decisions.push(Decision::Refuse(StoreError::EmptyCart));
+                continue;
+            }
+            Err(Refusal::Short(shortages)) => {
+                decisions.push(Decision::Refuse(StoreError::InsufficientStock(shortages)));
+                continue;
+            }
+        };
+        let mut became_low = Vec::new();
+        for taken_product in &taken.products {
+            let product = &taken_product.product;
+            if stock_became_low(taken_product.stock_before, product.stock, threshold) {
+                became_low.push((product.id, product.name.clone(), product.stock));
+            }
+            locked.products.insert(product.id, product.clone());
+        }
+        locked.carts.remove(&user);
+        let idempotency = request.idempotency.clone().map(|k| {
+            fresh_keys.insert((user, k.clone()), (slot, cart.fingerprint()));
+            (k, cart.fingerprint())
+        });
+        decisions.push(Decision::Accept(Accepted {
+            slot,
+            request_user: user,
+            idempotency,
+            items: taken.items,
+            became_low,
+            now,
+        }));
+    }
+    decisions
+}
+
+/// Writes the accepted orders; answers them with their events, in slot order.
+async fn write_accepted(
+    tx: &mut Tx,
+    accepted: &[&Accepted],
+    threshold: u32,
+) -> Result<Vec<(Order, OrderEvent)>, StoreError> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, $1)",
+    )
+    .bind(accepted.len() as i64)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(error_of)?;
+    let orders: Vec<Order> = accepted
+        .iter()
+        .zip(&ids)
+        .map(|(a, order_id)| {
+            Order::placed(
+                OrderId::new(id(*order_id)),
+                a.request_user,
+                a.items.clone(),
+                a.now,
+            )
+        })
+        .collect();
+    // Stock: the sum each product gives, taken only if it is still there (checked again by
+    // the database: a row that would go below zero is not updated, and the batch fails).
+    let mut taken: HashMap<i64, i64> = HashMap::new();
+    for order in &orders {
+        for item in &order.items {
+            *taken.entry(key(item.product_id.get())).or_default() += item.quantity as i64;
+        }
+    }
+    let mut taken: Vec<(i64, i64)> = taken.into_iter().collect();
+    taken.sort_unstable();
+    let (product_ids, quantities): (Vec<i64>, Vec<i64>) = taken.into_iter().unzip();
+    let updated = sqlx::query(
+        "UPDATE products p SET stock = p.stock - t.quantity, updated_at = $3 \
+         FROM UNNEST($1::bigint[], $2::bigint[]) AS t(id, quantity) \
+         WHERE p.id = t.id AND p.stock >= t.quantity",
+    )
+    .bind(&product_ids)
+    .bind(&quantities)
+    .bind(accepted[0].now)
+    .execute(&mut **tx)
+    .await
+    .map_err(error_of)?;
+    if updated.rows_affected() != product_ids.len() as u64 {
+        return Err(StoreError::Io("stock changed under a locked batch".into()));
+    }
+    insert_orders(tx, &orders).await?;
+    let users: Vec<i64> = orders.iter().map(|o| key(o.user_id.get())).collect();
+    sqlx::query("DELETE FROM carts WHERE user_id = ANY($1)")
+        .bind(&users)
+        .execute(&mut **tx)
+        .await
+        .map_err(error_of)?;
+    let (mut key_users, mut key_texts, mut key_orders, mut prints, mut created) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for (a, order) in accepted.iter().zip(&orders) {
+        if let Some((k, fingerprint)) = &a.idempotency {
+            key_users.push(key(order.user_id.get()));
+            key_texts.push(k.clone());
+            key_orders.push(key(order.id.get()));
+            prints.push(fingerprint.clone());
+            created.push(a.now.unix_timestamp());
+        }
+    }
+    if !key_users.is_empty() {
+        // An expired key may be used again: it then names the new order.
+        sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, key, order_id, fingerprint, created_at) \
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[]) \
+             ON CONFLICT (user_id, key) DO UPDATE SET order_id = EXCLUDED.order_id, \
+             fingerprint = EXCLUDED.fingerprint, created_at = EXCLUDED.created_at",
+        )
+        .bind(key_users)
+        .bind(key_texts)
+        .bind(key_orders)
+        .bind(prints)
+        .bind(created)
+        .execute(&mut **tx)
+        .await
+        .map_err(error_of)?;
+    }
+    let mut entries = Vec::new();
+    for (a, order) in accepted.iter().zip(&orders) {
+        entries.push(NewEntry::Order {
+            kind: EventKind::OrderCreated,
+            user_id: order.user_id,
+            order_id: order.id,
+            status: OrderStatus::Pending,
+            previous: None,
+            at: a.now,
+        });
+        // After the order's own event: the order is what brought the stock down.
+        for (product_id, name, stock) in &a.became_low {
+            entries.push(NewEntry::StockLow {
+                product_id: *product_id,
+                name: name.clone(),
+                stock: *stock,
+                threshold,
+                at: a.now,
+            });
+        }
+    }
+    let events = append(tx, entries).await?;
+    let order_events = events.into_iter().filter_map(|e| match e {
+        LogEntry::Order(event) => Some(event),
+        LogEntry::StockLow(_) => None,
+    });
+    Ok(orders.into_iter().zip(order_events).collect())
+}
+
+async fn insert_orders(tx: &mut Tx, orders: &[Order]) -> Result<(), StoreError> {
+    let mut o = (vec![], vec![], vec![], vec![]);
+    let mut i = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut h = (vec![], vec![], vec![], vec![]);
+    for order in orders {
+        let order_id = key(order.id.get());
+        o.0.push(order_id);
+        o.1.push(key(order.user_id.get()));
+        o.2.push(order.status.as_str());
+        o.3.push(order.created_at);
+        for (line, item) in order.items.iter().enumerate() {
+            i.0.push(order_id);
+            i.1.push(line as i32);
+            i.2.push(key(item.product_id.get()));
+            i.3.push(item.name.clone());
+            i.4.push(item.unit_price.cents());
+            i.5.push(item.quantity as i32);
+        }
+        for (step, change) in order.history.iter().enumerate() {
+            h.0.push(order_id);
+            h.1.push(step as i32);
+            h.2.push(change.status.as_str());
+            h.3.push(change.at);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO orders (id, user_id, status, created_at, updated_at) \
+         SELECT id, user_id, status, at, at FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], \
+         $4::timestamptz[]) AS o(id, user_id, status, at)",
+    )
+    .bind(o.0)
+    .bind(o.1)
+    .bind(o.2)
+    .bind(o.3)
+    .execute(&mut **tx)
+    .await
+    .map_err(error_of)?;
+    sqlx::query(
+        "INSERT INTO order_items (order_id, line, product_id, name, unit_price_cents, quantity) \
+         SELECT * FROM UNNEST($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::bigint[], $6::int[])",
+    )
+    .bind(i.0)
+    .bind(i.1)
+    .bind(i.2)
+    .bind(i.3)
+    .bind(i.4)
+    .bind(i.5)
+    .execute(&mut **tx)
+    .await
+    .map_err(error_of)?;
+    sqlx::query(
+        "INSERT INTO order_history (order_id, step, status, at) \
+         SELECT * FROM UNNEST($1::bigint[], $2::int[], $3::text[], $4::timestamptz[])",
+    )
+    .bind(h.0)
+    .bind(h.1)
+    .bind(h.2)
+    .bind(h.3)
+    .execute(&mut **tx)
+    .await
+    .map_err(error_of)?;
+    Ok(())
+}
+
+impl Pg {
+    /// Places a batch in one transaction; an answer per request, in request order.
+    fn place_batch(
+        &self,
+        requests: &[&OrderRequest],
+    ) -> Result<(Vec<Result<PlacedOrder, StoreError>>, Option<i64>), StoreError> {
+        let threshold = self.stock_low_threshold();
+        self.transaction(async |tx| {
+            let mut locked = lock_batch(tx, requests).await?;
+            let decisions = decide(&mut locked, requests, threshold);
+            let accepted: Vec<&Accepted> = decisions
+                .iter()
+                .filter_map(|d| match d {
+                    Decision::Accept(a) => Some(a),
+                    _ => None,
+                })
+                .collect();
+            let (placed, generation) = match accepted.is_empty() {
+                true => (Vec::new(), None),
+                false => {
+                    let placed = write_accepted(tx, &accepted, threshold).await?;
+                    (placed, Some(bump_generation(tx).await?))
+                }
+            };
+            let by_slot: HashMap<usize, &(Order, OrderEvent)> =
+                accepted.iter().map(|a| a.slot).zip(&placed).collect();
+            let earlier: Vec<i64> = decisions
+                .iter()
+                .filter_map(|d| match d {
+                    Decision::Replay(order) if *order > 0 => Some(*order),
+                    _ => None,
+                })
+                .collect();
+            let earlier: HashMap<i64, Order> = load_orders(&mut **tx, &earlier)
+                .await?
+                .into_iter()
+                .map(|o| (key(o.id.get()), o))
+                .collect();
+            let mut outcomes = Vec::with_capacity(decisions.len());
+            for (slot, decision) in decisions.into_iter().enumerate() {
+                outcomes.push(match decision {
+                    Decision::Accept(_) => {
+                        let (order, event) = by_slot[&slot];
+                        Ok(PlacedOrder {
+                            order: order.clone(),
+                            created: true,
+                            event: Some(event.clone()),
+                        })
+                    }
+                    Decision::Replay(order) if order > 0 => match earlier.get(&order) {
+                        Some(order) => Ok(PlacedOrder {
+                            order: order.clone(),
+                            created: false,
+                            event: None,
+                        }),
+                        None => Err(StoreError::NotFound),
+                    },
+                    Decision::Replay(in_batch) => {
+                        let (order, _) = by_slot[&((-in_batch - 1) as usize)];
+                        Ok(PlacedOrder {
+                            order: order.clone(),
+                            created: false,
+                            event: None,
+                        })
+                    }
+                    Decision::Refuse(refusal) => Err(refusal),
+                });
+            }
+            Ok((outcomes, generation))
+        })
+    }
+
+    fn queue_order(
+        &self,
+        request: OrderRequest,
+        publish: Publisher,
+    ) -> (oneshot::Receiver<Result<PlacedOrder, StoreError>>, bool) {
+        let (reply, answer) = oneshot::channel();
+        let mut queue = lock(&self.inner.order_queue);
+        queue.waiting.push(QueuedOrder {
+            request,
+            publish,
+            reply,
+        });
+        let start_drainer = !std::mem::replace(&mut queue.draining, true);
+        (answer, start_drainer)
+    }
+
+    /// Places queued orders, batch after batch, until the queue is empty.
+    fn drain_order_queue(&self) {
+        /// Should a batch ever panic, the next order must start a new drainer.
+        struct Unwinding<'a>(&'a Pg);
+        impl Drop for Unwinding<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    lock(&self.0.inner.order_queue).draining = false;
+                }
+            }
+        }
+        let _unwinding = Unwinding(self);
+        loop {
+            let batch: Vec<QueuedOrder> = {
+                let mut queue = lock(&self.inner.order_queue);
+                if queue.waiting.is_empty() {
+                    queue.draining = false;
+                    return;
+                }
+                let take = queue.waiting.len().min(MAX_BATCH);
+                queue.waiting.drain(..take).collect()
+            };
+            let requests: Vec<&OrderRequest> = batch.iter().map(|q| &q.request).collect();
+            match self.place_batch(&requests) {
+                Ok((outcomes, generation)) => {
+                    if let Some(generation) = generation {
+                        self.publish_generation(generation);
+                    }
+                    // Batches are placed one after another by this one drainer, so events are
+                    // handed to the hub in id order.
+                    for (queued, outcome) in batch.into_iter().zip(outcomes) {
+                        if let Some(event) = outcome.as_ref().ok().and_then(|p| p.event.as_ref()) {
+                            (queued.publish)(event);
+                        }
+                        let _ = queued.reply.send(outcome);
+                    }
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    for queued in batch {
+                        let _ = queued.reply.send(Err(match &e {
+                            StoreError::Unavailable => StoreError::Unavailable,
+                            _ => StoreError::Io(text.clone()),
+                        }));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn order_page_sql(filter: &OrderFilter) -> (&'static str, &'static str) {
+    match (filter.user.is_some(), filter.status.is_some()) {
+        (true, true) => ("WHERE user_id = $1 AND status = $2", "$3"),
+        (true, false) => ("WHERE user_id = $1 AND $2::text IS NULL", "$3"),
+        (false, true) => ("WHERE $1::bigint IS NULL AND status = $2", "$3"),
+        (false, false) => ("WHERE $1::bigint IS NULL AND $2::text IS NULL", "$3"),
+    }
+}
+
+impl OrderStorage for Pg {
+    fn place_order(&self, request: OrderRequest, publish: Publisher) -> Pending<PlacedOrder> {
+        let (answer, start_drainer) = self.queue_order(request, publish);
+        if start_drainer {
+            let pg = self.clone();
+            tokio::task::spawn_blocking(move || pg.drain_order_queue());
+        }
+        Box::pin(async move {
+            answer
+                .await
+                .map_err(|_| StoreError::Io("the order batch ended without an answer".into()))?
+        })
+    }
+
+    fn transition_order(
+        &self,
+        order_id: OrderId,
+        next: OrderStatus,
+        now: OffsetDateTime,
+        publish: &dyn Fn(&OrderEvent),
+    ) -> Result<(Order, OrderEvent), StoreError> {
+        let (order, event, generation) = self.transaction(async |tx| {
+            let current: Option<String> =
+                sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 FOR UPDATE")
+                    .bind(key(order_id.get()))
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(error_of)?;
+            let current = current.ok_or(StoreError::NotFound)?;
+            let mut order = load_orders(&mut **tx, &[key(order_id.get())])
+                .await?
+                .pop()
+                .ok_or(StoreError::NotFound)?;
+            let previous = order
+                .transition(next, now)
+                .map_err(|e| StoreError::Conflict(e.to_string()))?;
+            // Compare-and-set on the status read under the lock: two writers, one winner.
+            let moved = sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4")
+                .bind(key(order_id.get()))
+                .bind(next.as_str())
+                .bind(now)
+                .bind(&current)
+                .execute(&mut **tx)
+                .await
+                .map_err(error_of)?;
+            if moved.rows_affected() != 1 {
+                return Err(StoreError::Conflict("the order changed meanwhile".into()));
+            }
+            sqlx::query("INSERT INTO order_history (order_id, step, status, at) VALUES ($1, $2, $3, $4)")
+                .bind(key(order_id.get()))
+                .bind(order.history.len() as i32 - 1)
+                .bind(next.as_str())
+                .bind(now)
+                .execute(&mut **tx)
+                .await
+                .map_err(error_of)?;
+            let mut generation = None;
+            if returns_stock(next) {
+                let mut products: Vec<i64> = order.items.iter().map(|i| key(i.product_id.get())).collect();
+                products.sort_unstable();
+                products.dedup();
+                let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE");
+                let found: Vec<PgRow> = sqlx::query(&sql).bind(&products).fetch_all(&mut **tx).await.map_err(error_of)?;
+                let mut found: HashMap<ProductId, Product> = found
+                    .iter()
+                    .map(rows::product)
+                    .map(|p| p.map(|p| (p.id, p)))
+                    .collect::<Result<_, _>>()?;
+                let mut touched = HashSet::new();
+                for item in &order.items {
+                    // A product deleted since keeps nothing to return the stock to.
+                    if let Some(product) = found.get_mut(&item.product_id) {
+                        restock(product, item, now);
+                        touched.insert(product.id);
+                    }
+                }
+                for id in touched {
+                    super::catalog::write_product(tx, &found[&id]).await?;
+                }
+                generation = Some(bump_generation(tx).await?);
+            }
+            let entry = NewEntry::Order {
+                kind: EventKind::OrderStatus,
+                user_id: order.user_id,
+                order_id,
+                status: next,
+                previous: Some(previous),
+                at: now,
+            };
+            let event = match append(tx, vec![entry]).await?.pop() {
+                Some(LogEntry::Order(event)) => event,
+                _ => return Err(corrupt("an order event was not written")),
+            };
+            Ok((order, event, generation))
+        })?;
+        if let Some(generation) = generation {
+            self.publish_generation(generation);
+        }
+        publish(&event);
+        Ok((order, event))
+    }
+
+    fn order(&self, order_id: OrderId) -> Result<Order, StoreError> {
+        let pool = self.pool().clone();
+        self.wait_store(async move {
+            let mut connection = pool.acquire().await.map_err(error_of)?;
+            load_orders(&mut connection, &[key(order_id.get())]).await
+        })?
+        .pop()
+        .ok_or(StoreError::NotFound)
+    }
+
+    fn list_orders(
+        &self,
+        filter: &OrderFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<OrderPage, StoreError> {
+        let (where_clause, _) = order_page_sql(filter);
+        let user = filter.user.map(|u| key(u.get()));
+        let status = filter.status.map(|s| s.as_str());
+        let pool = self.pool().clone();
+        self.wait_store(async move {
+            let mut connection = pool.acquire().await.map_err(error_of)?;
+            let count: i64 =
+                sqlx::query_scalar(&format!("SELECT count(*) FROM orders {where_clause}"))
+                    .bind(user)
+                    .bind(status)
+                    .fetch_one(&mut *connection)
+                    .await
+                    .map_err(error_of)?;
+            let ids: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT id FROM orders {where_clause} ORDER BY id DESC OFFSET $3 LIMIT $4"
+            ))
+            .bind(user)
+            .bind(status)
+            .bind(offset.min(i64::MAX as u64) as i64)
+            .bind(limit.min(i64::MAX as u64) as i64)
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(error_of)?;
+            Ok(OrderPage {
+                count: count as u64,
+                orders: load_orders(&mut connection, &ids).await?,
+            })
+        })
+    }
+
+    fn order_status_counts(&self) -> Result<Vec<(OrderStatus, u64)>, StoreError> {
+        let found: Vec<(String, i64)> = self.wait(
+            sqlx::query_as("SELECT status, count(*) FROM orders GROUP BY status")
+                .fetch_all(self.pool()),
+        )?;
+        let mut counts = [0u64; 4];
+        for (status, count) in found {
+            let status = rows::status(&status)?;
+            if let Some(slot) = OrderStatus::ALL.iter().position(|s| *s == status) {
+                counts[slot] = count as u64;
+            }
+        }
+        Ok(OrderStatus::ALL.into_iter().zip(counts).collect())
+    }
+
+    fn prune_idempotency_keys(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        let done = self.wait(
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
+                .bind(now.unix_timestamp() - IDEMPOTENCY_TTL_SECONDS)
+                .execute(self.pool()),
+        )?;
+        Ok(done.rows_affected() as usize)
+    }
+}
