@@ -6,7 +6,10 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY assets ./assets
 COPY benches ./benches
-RUN cargo build --release --locked --bin orderstream
+COPY migrations ./migrations
+# redis: a shared cache for several instances; postgres: ORDERSTREAM_DATABASE_URL=postgres://…
+# (unset, the embedded database in /data as before).
+RUN cargo build --release --locked --features redis,postgres --bin orderstream
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \

@@ -12,6 +12,7 @@ use crate::domain::catalog::{
 };
 use crate::domain::event::stock_became_low;
 use crate::domain::ids::{CategoryId, ProductId};
+use crate::store::storage::StorageOperations;
 use crate::domain::search::fold;
 use crate::store::storage::CatalogStorage;
 use crate::store::{CatalogPage, StoreError};
@@ -169,6 +170,33 @@ impl Pg {
         })?;
         self.publish_generation(generation);
         Ok(value)
+    }
+}
+
+impl Pg {
+    /// How many products match `filter`. Counting is the expensive half of a page at a million
+    /// products (every matching index entry is visited, where the page itself reads a few), so
+    /// the answer is kept per filter and catalog generation: the pages of one filter, in any
+    /// ordering, count once until the catalog changes.
+    fn matching(&self, filter: &ProductFilter) -> Result<u64, StoreError> {
+        let words = filter.search.as_ref().map(|s| s.words().join(" "));
+        let cache_key = format!(
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.catalog_generation(),
+            filter.category.map(|c| c.get()),
+            filter.min_price.map(|m| m.cents()),
+            filter.max_price.map(|m| m.cents()),
+            filter.in_stock,
+            words,
+        );
+        if let Some(count) = self.inner.list_counts.get(&cache_key) {
+            return Ok(count);
+        }
+        let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM products");
+        push_filter(&mut count, filter);
+        let total: i64 = self.wait(count.build_query_scalar().fetch_one(self.pool()))?;
+        self.inner.list_counts.insert(cache_key, total as u64);
+        Ok(total as u64)
     }
 }
 
@@ -390,9 +418,7 @@ impl CatalogStorage for Pg {
         filter: &ProductFilter,
         page: PageRequest,
     ) -> Result<CatalogPage, StoreError> {
-        let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM products");
-        push_filter(&mut count, filter);
-        let total: i64 = self.wait(count.build_query_scalar().fetch_one(self.pool()))?;
+        let total = self.matching(filter)?;
         let mut list =
             QueryBuilder::<Postgres>::new(format!("SELECT {PRODUCT_COLUMNS} FROM products"));
         push_filter(&mut list, filter);
@@ -403,7 +429,7 @@ impl CatalogStorage for Pg {
             .push_bind(offset.min(i64::MAX as u64) as i64);
         let found = self.wait(list.build().fetch_all(self.pool()))?;
         Ok(CatalogPage {
-            count: total as u64,
+            count: total,
             products: found.iter().map(rows::product).collect::<Result<_, _>>()?,
         })
     }

@@ -41,12 +41,14 @@ pub struct Pg {
 
 struct Inner {
     /// Drives the pool's sockets and timers; never runs a storage call itself.
-    runtime: tokio::runtime::Runtime,
+    runtime: IoRuntime,
     pool: PgPool,
     database_id: String,
     /// The highest catalog generation this process has committed or read.
     catalog_generation: AtomicU64,
     stock_low_threshold: AtomicU32,
+    /// How many products match a filter, per catalog generation (see `catalog::list_products`).
+    list_counts: moka::sync::Cache<String, u64>,
     /// Orders waiting for the next batch (see `orders`).
     order_queue: Mutex<orders::OrderQueue>,
     /// Set when a statement last failed for want of a connection; cleared by the next success.
@@ -57,12 +59,14 @@ impl Pg {
     /// Connects (the server must be up within `connect_timeout`), applies pending migrations
     /// when `migrate` is set, and reads this database's identity.
     pub fn connect(url: &str, pool_size: u32, migrate: bool) -> Result<Pg, StoreError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("postgres-io")
-            .enable_all()
-            .build()
-            .map_err(|e| StoreError::Io(format!("postgres runtime: {e}")))?;
+        let runtime = IoRuntime(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("postgres-io")
+                .enable_all()
+                .build()
+                .map_err(|e| StoreError::Io(format!("postgres runtime: {e}")))?,
+        ));
         let options: PgConnectOptions = url
             .parse()
             .map_err(|e| StoreError::Io(format!("database_url: {e}")))?;
@@ -84,6 +88,10 @@ impl Pg {
                 database_id: String::new(),
                 catalog_generation: AtomicU64::new(0),
                 stock_low_threshold: AtomicU32::new(DEFAULT_STOCK_LOW_THRESHOLD),
+                list_counts: moka::sync::Cache::builder()
+                    .max_capacity(4096)
+                    .time_to_live(Duration::from_secs(600))
+                    .build(),
                 order_queue: Mutex::default(),
                 failing: Mutex::new(None),
             }),
@@ -183,6 +191,24 @@ impl Pg {
         self.inner
             .catalog_generation
             .fetch_max(generation as u64, Ordering::AcqRel);
+    }
+}
+
+/// The pool's runtime. Dropped without waiting for its tasks: the last handle may go on an
+/// async worker (the CLI, a server stopping), where a blocking shutdown would panic.
+struct IoRuntime(Option<tokio::runtime::Runtime>);
+
+impl IoRuntime {
+    fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
+        self.0.as_ref().expect("taken only on drop").enter()
+    }
+}
+
+impl Drop for IoRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
