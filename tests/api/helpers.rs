@@ -78,6 +78,7 @@ pub fn use_test_database(settings: &mut Settings) {
 /// - `ops::disk_full`: fills a tmpfs mounted as the sled data dir;
 /// - `catalog::start_up`: seeds the stopped server's sled `Store` directly and races sled's
 ///   index load at start.
+///
 /// Everything else runs on both: kill -9 durability (`cart_orders::crash`), oversell,
 /// idempotency, restarts, webhooks after a restart.
 pub fn skip_unless_sled(reason: &str) -> bool {
