@@ -2,6 +2,7 @@
 //! document and docs page, input limits, running behind a real nginx, and the answer deadline.
 mod disk_full;
 mod headers;
+mod import_sled;
 mod limits;
 mod logs;
 mod memory;
