@@ -37,7 +37,7 @@ impl Context {
         let store = open_backend(settings)?;
         store.set_stock_low_threshold(settings.stock_low_threshold);
         let tokens = TokenIssuer::new(
-            secret::jwt_secret(settings)?.as_bytes(),
+            secret::jwt_secret(settings, &store)?.as_bytes(),
             settings.access_ttl_seconds,
             settings.refresh_ttl_seconds,
             clock.clone(),

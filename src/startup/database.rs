@@ -36,6 +36,14 @@ pub fn import_sled(from: &Path, settings: &Settings) -> Result<String, StartupEr
     })?;
     let pg = crate::store::postgres::Pg::connect(url, 2, true).map_err(StartupError::Store)?;
     let counts = pg.import_sled(&sled).map_err(StartupError::Store)?;
+    // The secret the sled server signed its tokens with (unless it was configured): sessions
+    // and refresh tokens stay valid on the new database.
+    if let Ok(secret) = std::fs::read_to_string(from.join("jwt_secret")) {
+        if secret.trim().len() >= 32 {
+            pg.adopt_secret(secret.trim())
+                .map_err(StartupError::Store)?;
+        }
+    }
     Ok(counts.to_string())
 }
 

@@ -1,15 +1,24 @@
-//! The JWT secret kept in the data dir (mode 0600), so restarts keep sessions valid.
+//! The JWT secret kept in the data dir (mode 0600) or in a shared database, so restarts (and
+//! other instances) keep sessions valid.
 use std::io::Write;
 use std::path::Path;
 
 use super::StartupError;
 use crate::auth::TokenIssuer;
 use crate::config::Settings;
+use crate::store::SharedStorage;
 
-/// The configured secret, else the one in the data dir (created on the first start).
-pub fn jwt_secret(settings: &Settings) -> Result<String, StartupError> {
-    match &settings.jwt_secret {
-        Some(secret) => Ok(secret.expose().to_owned()),
+/// The configured secret, else the one the database keeps for every instance that shares it
+/// (PostgreSQL), else the one in the data dir (created on the first start).
+pub fn jwt_secret(settings: &Settings, store: &SharedStorage) -> Result<String, StartupError> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(secret.expose().to_owned());
+    }
+    match store
+        .shared_secret(&TokenIssuer::generate_secret)
+        .map_err(StartupError::Store)?
+    {
+        Some(shared) => Ok(shared),
         None => load_or_create(&settings.data_dir),
     }
 }

@@ -215,4 +215,8 @@ impl StorageOperations for Store {
     fn snapshot(&self) -> Result<Snapshot, StoreError> {
         self.take_snapshot()
     }
+
+    fn shared_secret(&self, _generate: &dyn Fn() -> String) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
 }

@@ -305,4 +305,8 @@ pub trait StorageOperations {
     fn storage_health(&self) -> StorageHealth;
     /// A consistent copy of everything, for a backup file (writes wait while it is taken).
     fn snapshot(&self) -> Result<Snapshot, StoreError>;
+    /// The token-signing secret kept in the database, for backends several instances share
+    /// (each must verify the others' tokens): made with `generate` by the first to ask. `None`
+    /// where the secret lives in the data dir beside the database (sled).
+    fn shared_secret(&self, generate: &dyn Fn() -> String) -> Result<Option<String>, StoreError>;
 }

@@ -8,7 +8,8 @@ use crate::services::Services;
 
 /// A consistent snapshot of the whole database as a backup file, for `orderstream restore`.
 /// Writers wait only while the snapshot is copied in memory (milliseconds); the file is
-/// streamed after they resume.
+/// streamed after they resume. A server on PostgreSQL answers 409: back that database up with
+/// `pg_dump` or the host's backups.
 #[utoipa::path(
     post,
     path = "/api/admin/backup/",
@@ -21,6 +22,8 @@ use crate::services::Services;
          content_type = "application/octet-stream", body = crate::http::openapi::schemas::BackupFile),
         (status = 401, response = crate::http::openapi::schemas::Unauthorized),
         (status = 403, response = crate::http::openapi::schemas::Forbidden),
+        // A server on PostgreSQL answers 409: its backups are the database's (pg_dump).
+        (status = 409, response = crate::http::openapi::schemas::Conflict),
     ),
     security(("bearer" = []))
 )]

@@ -12,9 +12,9 @@ use crate::domain::catalog::{
 };
 use crate::domain::event::stock_became_low;
 use crate::domain::ids::{CategoryId, ProductId};
-use crate::store::storage::StorageOperations;
 use crate::domain::search::fold;
 use crate::store::storage::CatalogStorage;
+use crate::store::storage::StorageOperations;
 use crate::store::{CatalogPage, StoreError};
 
 /// Rows a seed writes per statement.
@@ -34,8 +34,8 @@ async fn locked_product(tx: &mut Tx, id: ProductId) -> Result<Product, StoreErro
 /// Writes the editable fields and stock of a product that exists.
 pub(super) async fn write_product(tx: &mut Tx, product: &Product) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE products SET name = $2, folded_name = $3, description = $4, price_cents = $5, \
-         stock = $6, category_id = $7, updated_at = $8 WHERE id = $1",
+        "UPDATE products SET name = $2, folded_name = $3, sort_name = $9, description = $4, \
+         price_cents = $5, stock = $6, category_id = $7, updated_at = $8 WHERE id = $1",
     )
     .bind(key(product.id.get()))
     .bind(&product.name)
@@ -45,6 +45,7 @@ pub(super) async fn write_product(tx: &mut Tx, product: &Product) -> Result<(), 
     .bind(product.stock as i64)
     .bind(key(product.category_id.get()))
     .bind(product.updated_at)
+    .bind(product.name.to_lowercase())
     .execute(&mut **tx)
     .await
     .map_err(foreign_key_as_category)?;
@@ -128,8 +129,8 @@ fn order_by(ordering: Ordering) -> &'static str {
         Ordering::IdDesc => " ORDER BY id DESC",
         Ordering::PriceAsc => " ORDER BY price_cents, id",
         Ordering::PriceDesc => " ORDER BY price_cents DESC, id DESC",
-        Ordering::NameAsc => " ORDER BY lower(name) COLLATE \"C\", id",
-        Ordering::NameDesc => " ORDER BY lower(name) COLLATE \"C\" DESC, id DESC",
+        Ordering::NameAsc => " ORDER BY sort_name COLLATE \"C\", id",
+        Ordering::NameDesc => " ORDER BY sort_name COLLATE \"C\" DESC, id DESC",
         Ordering::CreatedAsc => " ORDER BY created_at, id",
         Ordering::CreatedDesc => " ORDER BY created_at DESC, id DESC",
     }
@@ -216,14 +217,15 @@ impl CatalogStorage for Pg {
             let count = chunk.len();
             self.catalog_write(async |tx| {
                 let mut insert = QueryBuilder::<Postgres>::new(
-                    "INSERT INTO products (name, folded_name, description, price_cents, stock, \
-                     category_id, created_at, updated_at) ",
+                    "INSERT INTO products (name, folded_name, sort_name, description, \
+                     price_cents, stock, category_id, created_at, updated_at) ",
                 );
                 insert.push_values(chunk.iter().enumerate(), |mut row, (n, draft)| {
                     // Distinct creation times keep the created_at ordering stable.
                     let created = now + time::Duration::microseconds(offset + n as i64 + 1);
                     row.push_bind(&draft.name)
                         .push_bind(fold(&draft.name).into_owned())
+                        .push_bind(draft.name.to_lowercase())
                         .push_bind(&draft.description)
                         .push_bind(draft.price.cents())
                         .push_bind(draft.stock as i64)
@@ -246,11 +248,12 @@ impl CatalogStorage for Pg {
     fn create_category(&self, draft: CategoryDraft) -> Result<Category, StoreError> {
         self.catalog_write(async |tx| {
             let row = sqlx::query(
-                "INSERT INTO categories (name, description) VALUES ($1, $2) \
+                "INSERT INTO categories (name, name_key, description) VALUES ($1, $3, $2) \
                  RETURNING id, name, description",
             )
             .bind(&draft.name)
             .bind(&draft.description)
+            .bind(draft.name.to_lowercase())
             .fetch_one(&mut **tx)
             .await
             .map_err(error_of)?;
@@ -265,12 +268,13 @@ impl CatalogStorage for Pg {
     ) -> Result<Category, StoreError> {
         self.catalog_write(async |tx| {
             let row = sqlx::query(
-                "UPDATE categories SET name = $2, description = $3 WHERE id = $1 \
+                "UPDATE categories SET name = $2, name_key = $4, description = $3 WHERE id = $1 \
                  RETURNING id, name, description",
             )
             .bind(key(id.get()))
             .bind(&draft.name)
             .bind(&draft.description)
+            .bind(draft.name.to_lowercase())
             .fetch_optional(&mut **tx)
             .await
             .map_err(error_of)?
@@ -317,9 +321,9 @@ impl CatalogStorage for Pg {
     ) -> Result<Product, StoreError> {
         self.catalog_write(async |tx| {
             let sql = format!(
-                "INSERT INTO products (name, folded_name, description, price_cents, stock, \
-                 category_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-                 RETURNING {PRODUCT_COLUMNS}"
+                "INSERT INTO products (name, folded_name, sort_name, description, price_cents, \
+                 stock, category_id, created_at, updated_at) \
+                 VALUES ($1, $2, $8, $3, $4, $5, $6, $7, $7) RETURNING {PRODUCT_COLUMNS}"
             );
             let row = sqlx::query(&sql)
                 .bind(&draft.name)
@@ -329,6 +333,7 @@ impl CatalogStorage for Pg {
                 .bind(draft.stock as i64)
                 .bind(key(draft.category_id.get()))
                 .bind(now)
+                .bind(draft.name.to_lowercase())
                 .fetch_one(&mut **tx)
                 .await
                 .map_err(foreign_key_as_category)?;

@@ -123,6 +123,17 @@ impl Pg {
         })
     }
 
+    /// Makes `secret` the token-signing secret of this database (an imported shop keeps its
+    /// sessions valid).
+    pub fn adopt_secret(&self, secret: &str) -> Result<(), StoreError> {
+        self.wait(
+            sqlx::query("UPDATE meta SET jwt_secret = $1")
+                .bind(secret)
+                .execute(self.pool()),
+        )?;
+        Ok(())
+    }
+
     fn pool(&self) -> &PgPool {
         &self.inner.pool
     }
@@ -296,6 +307,18 @@ impl StorageOperations for Pg {
                 cause: cause.clone(),
             },
         }
+    }
+
+    fn shared_secret(&self, generate: &dyn Fn() -> String) -> Result<Option<String>, StoreError> {
+        // One statement: two instances starting at once both read the first one's secret.
+        self.wait(
+            sqlx::query_scalar(
+                "UPDATE meta SET jwt_secret = coalesce(jwt_secret, $1) RETURNING jwt_secret",
+            )
+            .bind(generate())
+            .fetch_one(self.pool()),
+        )
+        .map(Some)
     }
 
     fn snapshot(&self) -> Result<Snapshot, StoreError> {

@@ -2,6 +2,7 @@
 //! driven through the real server with real clients.
 mod access;
 pub(crate) mod client;
+mod commit_order;
 mod credentials;
 mod delivery;
 mod limits;
