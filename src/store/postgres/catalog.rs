@@ -201,6 +201,36 @@ impl Pg {
     }
 }
 
+impl Pg {
+    /// The plans PostgreSQL picks for one page of `filter` and for its count (`EXPLAIN`): the
+    /// check that every list is answered from an index, not by reading the table.
+    pub fn explain_list(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<[String; 2], StoreError> {
+        let mut list = QueryBuilder::<Postgres>::new(format!(
+            "EXPLAIN SELECT {PRODUCT_COLUMNS} FROM products"
+        ));
+        push_filter(&mut list, filter);
+        list.push(order_by(filter.ordering));
+        list.push(" LIMIT ").push_bind(page.size as i64);
+        list.push(" OFFSET ")
+            .push_bind((page.page.saturating_sub(1) * page.size) as i64);
+        let mut count = QueryBuilder::<Postgres>::new("EXPLAIN SELECT count(*) FROM products");
+        push_filter(&mut count, filter);
+        let list: Vec<String> = self.wait(list.build_query_scalar().fetch_all(self.pool()))?;
+        let count: Vec<String> = self.wait(count.build_query_scalar().fetch_all(self.pool()))?;
+        Ok([list.join("\n"), count.join("\n")])
+    }
+
+    /// Refreshes the planner's statistics (after a bulk load).
+    pub fn analyze(&self) -> Result<(), StoreError> {
+        self.wait(sqlx::query("ANALYZE").execute(self.pool()))?;
+        Ok(())
+    }
+}
+
 impl CatalogStorage for Pg {
     fn seed_products(
         &self,

@@ -10,6 +10,8 @@ mod metrics;
 mod metrics_access;
 mod nginx;
 mod openapi;
+#[cfg(feature = "postgres")]
+mod postgres_plans;
 mod proxy;
 mod timeout;
 
