@@ -168,6 +168,9 @@ struct Accepted {
     now: OffsetDateTime,
 }
 
+/// An answer per request of a batch, in request order, and the catalog generation it committed.
+type BatchOutcome = (Vec<Result<PlacedOrder, StoreError>>, Option<i64>);
+
 /// What each request of a batch comes to before the writes.
 enum Decision {
     Accept(Accepted),
@@ -428,7 +431,7 @@ impl Pg {
     fn place_batch(
         &self,
         requests: &[&OrderRequest],
-    ) -> Result<(Vec<Result<PlacedOrder, StoreError>>, Option<i64>), StoreError> {
+    ) -> Result<BatchOutcome, StoreError> {
         let threshold = self.stock_low_threshold();
         self.transaction(async |tx| {
             let mut locked = lock_batch(tx, requests).await?;
@@ -456,7 +459,7 @@ impl Pg {
                     _ => None,
                 })
                 .collect();
-            let earlier: HashMap<i64, Order> = load_orders(&mut **tx, &earlier)
+            let earlier: HashMap<i64, Order> = load_orders(tx, &earlier)
                 .await?
                 .into_iter()
                 .map(|o| (key(o.id.get()), o))
@@ -600,7 +603,7 @@ impl OrderStorage for Pg {
                     .await
                     .map_err(error_of)?;
             let current = current.ok_or(StoreError::NotFound)?;
-            let mut order = load_orders(&mut **tx, &[key(order_id.get())])
+            let mut order = load_orders(tx, &[key(order_id.get())])
                 .await?
                 .pop()
                 .ok_or(StoreError::NotFound)?;
