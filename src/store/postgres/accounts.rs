@@ -293,24 +293,28 @@ impl CartStorage for Pg {
         change: &dyn Fn(&mut Cart) -> Result<(), StoreError>,
     ) -> Result<Cart, StoreError> {
         self.transaction(async |tx| {
-            // The user's row is the cart's lock (a cart row may not exist yet); an order batch
-            // locks the cart row, and waits for this write or goes before it.
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1 FOR SHARE")
-                .bind(key(user.get()))
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(error_of)?;
-            exists.ok_or(StoreError::NotFound)?;
-            sqlx::query("INSERT INTO carts (user_id, lines) VALUES ($1, '{\"lines\": []}') ON CONFLICT DO NOTHING")
-                .bind(key(user.get()))
-                .execute(&mut **tx)
-                .await
-                .map_err(error_of)?;
-            let lines: String = sqlx::query_scalar("SELECT lines::text FROM carts WHERE user_id = $1 FOR UPDATE")
-                .bind(key(user.get()))
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(error_of)?;
+            // The cart row is made first, so there is a row to lock even for a first write (two
+            // first writes then take turns rather than overwrite each other). A user that does
+            // not exist fails the foreign key.
+            sqlx::query(
+                "INSERT INTO carts (user_id, lines) VALUES ($1, '{\"lines\": []}') \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(key(user.get()))
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| {
+                match e.as_database_error().and_then(|d| d.code()).as_deref() {
+                    Some("23503") => StoreError::NotFound,
+                    _ => error_of(e),
+                }
+            })?;
+            let lines: String =
+                sqlx::query_scalar("SELECT lines::text FROM carts WHERE user_id = $1 FOR UPDATE")
+                    .bind(key(user.get()))
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(error_of)?;
             let mut cart: Cart = serde_json::from_str(&lines).map_err(corrupt)?;
             change(&mut cart)?;
             sqlx::query("UPDATE carts SET lines = $2::jsonb WHERE user_id = $1")

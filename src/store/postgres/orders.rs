@@ -428,10 +428,7 @@ async fn insert_orders(tx: &mut Tx, orders: &[Order]) -> Result<(), StoreError> 
 
 impl Pg {
     /// Places a batch in one transaction; an answer per request, in request order.
-    fn place_batch(
-        &self,
-        requests: &[&OrderRequest],
-    ) -> Result<BatchOutcome, StoreError> {
+    fn place_batch(&self, requests: &[&OrderRequest]) -> Result<BatchOutcome, StoreError> {
         let threshold = self.stock_low_threshold();
         self.transaction(async |tx| {
             let mut locked = lock_batch(tx, requests).await?;
@@ -459,11 +456,14 @@ impl Pg {
                     _ => None,
                 })
                 .collect();
-            let earlier: HashMap<i64, Order> = load_orders(tx, &earlier)
-                .await?
-                .into_iter()
-                .map(|o| (key(o.id.get()), o))
-                .collect();
+            let earlier: HashMap<i64, Order> = match earlier.is_empty() {
+                true => HashMap::new(),
+                false => load_orders(tx, &earlier)
+                    .await?
+                    .into_iter()
+                    .map(|o| (key(o.id.get()), o))
+                    .collect(),
+            };
             let mut outcomes = Vec::with_capacity(decisions.len());
             for (slot, decision) in decisions.into_iter().enumerate() {
                 outcomes.push(match decision {
