@@ -293,6 +293,14 @@ impl CartStorage for Pg {
         change: &dyn Fn(&mut Cart) -> Result<(), StoreError>,
     ) -> Result<Cart, StoreError> {
         self.transaction(async |tx| {
+            // A cart is not acknowledged as durable (on sled neither): its commit does not wait
+            // for the WAL flush, which on a slow disk is most of a write's time. It is still
+            // atomic; a crash may lose the last fraction of a second of cart changes, never an
+            // order (placements commit synchronously).
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut **tx)
+                .await
+                .map_err(error_of)?;
             // The cart row is made first, so there is a row to lock even for a first write (two
             // first writes then take turns rather than overwrite each other). A user that does
             // not exist fails the foreign key.
