@@ -13,6 +13,11 @@
 //! Only `psql` and the server's own programs are used: the harness needs no `postgres` feature.
 //! Without PostgreSQL installed: with `CI=true` the tests fail; elsewhere they run on sled, with
 //! the reason printed once.
+//!
+//! The load harnesses include this same file (`benches/common/mod.rs`, by `#[path]`: it uses
+//! nothing but std, libc and tempfile) and call [`configure`] first: their backend is chosen by
+//! `BENCH_BACKEND`, and their cluster runs durably (fsync, synchronous_commit and
+//! full_page_writes on), so an order's figures include the cost of a real commit.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -25,6 +30,45 @@ use std::time::{Duration, Instant};
 
 /// Pool size for each server in a test: many servers run at once against one cluster.
 pub const POOL_SIZE: u32 = 8;
+
+/// How this process chooses and runs its cluster: fixed at first use. The suite uses
+/// [`Settings::TESTS`]; the load harnesses call [`configure`] before anything else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The env var naming the backend: `sled` (or unset, or empty) or `postgres`.
+    pub backend_var: &'static str,
+    /// `fsync`, `synchronous_commit` and `full_page_writes` on (PostgreSQL's own defaults), and
+    /// initdb syncs its files: what a commit costs in a real deployment. Off for the suite.
+    pub durable: bool,
+    /// When the var says `postgres` but PostgreSQL is missing: an error (true), or sled with the
+    /// reason printed (false; except with `CI=true`, which is always an error).
+    pub require_postgres: bool,
+}
+
+impl Settings {
+    /// The suite's: `ORDERSTREAM_TEST_BACKEND`, durability off.
+    pub const TESTS: Settings = Settings {
+        backend_var: "ORDERSTREAM_TEST_BACKEND",
+        durable: false,
+        require_postgres: false,
+    };
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+/// Fixes this process's settings; call it before anything else here. Panics if other settings
+/// were already in force (a first use without it fixes [`Settings::TESTS`]).
+pub fn configure(settings: Settings) {
+    let in_force = *SETTINGS.get_or_init(|| settings);
+    assert_eq!(
+        in_force, settings,
+        "postgres_cluster::configure called after the cluster settings were fixed"
+    );
+}
+
+fn settings() -> Settings {
+    *SETTINGS.get_or_init(|| Settings::TESTS)
+}
 
 /// Whether the servers of this test process run on PostgreSQL.
 pub fn backend_is_postgres() -> bool {
@@ -74,23 +118,28 @@ fn in_ci() -> bool {
 }
 
 fn choose_backend() -> bool {
-    match std::env::var("ORDERSTREAM_TEST_BACKEND").as_deref() {
+    let Settings {
+        backend_var,
+        require_postgres,
+        ..
+    } = settings();
+    match std::env::var(backend_var).as_deref() {
         Err(_) | Ok("") | Ok("sled") => false,
         Ok("postgres") => match bindir() {
             Ok(_) => true,
-            Err(why) if in_ci() => panic!(
-                "ORDERSTREAM_TEST_BACKEND=postgres in CI, but PostgreSQL is missing: {why} \
+            Err(why) if in_ci() || require_postgres => panic!(
+                "{backend_var}=postgres, but PostgreSQL is missing: {why} \
                  (install the Debian package `postgresql`)"
             ),
             Err(why) => {
                 eprintln!(
-                    "ORDERSTREAM_TEST_BACKEND=postgres, but PostgreSQL is missing ({why}): \
+                    "{backend_var}=postgres, but PostgreSQL is missing ({why}): \
                      running on sled instead"
                 );
                 false
             }
         },
-        Ok(other) => panic!("ORDERSTREAM_TEST_BACKEND={other:?}: expected `sled` or `postgres`"),
+        Ok(other) => panic!("{backend_var}={other:?}: expected `sled` or `postgres`"),
     }
 }
 
@@ -128,6 +177,8 @@ pub struct Cluster {
     next_database: AtomicU64,
     /// Start time of the cluster (initdb + pg_ctl start).
     pub started_in: Duration,
+    /// Whether it runs with fsync, synchronous_commit and full_page_writes on.
+    pub durable: bool,
 }
 
 /// The cluster of this process, started on first use. A failed start fails every test that
@@ -136,7 +187,7 @@ pub fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
     match CLUSTER.get_or_init(Cluster::start) {
         Ok(cluster) => cluster,
-        Err(why) => panic!("the test PostgreSQL cluster did not start: {why}"),
+        Err(why) => panic!("the throwaway PostgreSQL cluster did not start: {why}"),
     }
 }
 
@@ -193,6 +244,7 @@ fn free_port() -> u16 {
 impl Cluster {
     fn start() -> Result<Cluster, String> {
         let started = Instant::now();
+        let durable = settings().durable;
         let bin = bindir()?;
         let as_postgres = unsafe { libc::geteuid() } == 0;
         // Kept (not a TempDir): the exit handler and the watchdog remove it.
@@ -218,7 +270,8 @@ impl Cluster {
             program(&bin, "initdb", as_postgres)
                 .arg("-D")
                 .arg(&data)
-                .args(["-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+                .args(["-A", "trust", "-E", "UTF8", "--locale=C"])
+                .args((!durable).then_some("--no-sync"))
                 .args(["-U", "postgres"])
                 .output(),
         )?;
@@ -230,10 +283,11 @@ impl Cluster {
         let mut last_error = String::new();
         for _ in 0..5 {
             let port = free_port();
+            let durability = if durable { "on" } else { "off" };
             let options = format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=600 \
-                 -c shared_buffers=128MB",
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={durability} \
+                 -c synchronous_commit={durability} -c full_page_writes={durability} \
+                 -c max_connections=600 -c shared_buffers=128MB",
                 sock.display()
             );
             let started_server = check(
@@ -259,9 +313,11 @@ impl Cluster {
                         as_postgres,
                         next_database: AtomicU64::new(1),
                         started_in: started.elapsed(),
+                        durable,
                     };
                     eprintln!(
-                        "test PostgreSQL cluster on 127.0.0.1:{port} started in {:?} ({})",
+                        "throwaway PostgreSQL cluster on 127.0.0.1:{port} started in {:?} ({}, \
+                         durability {durability})",
                         cluster.started_in,
                         cluster.root.display()
                     );
@@ -302,6 +358,30 @@ impl Cluster {
 
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// The pid of the cluster's postmaster (the first line of `data/postmaster.pid`).
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.root.join("data").join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// What the running server says of itself: its version and durability settings, e.g.
+    /// `PostgreSQL 15.8, fsync=on, synchronous_commit=on, full_page_writes=on`.
+    pub fn describe(&self) -> String {
+        self.psql(
+            "postgres",
+            "select 'PostgreSQL ' || current_setting('server_version') \
+             || ', fsync=' || current_setting('fsync') \
+             || ', synchronous_commit=' || current_setting('synchronous_commit') \
+             || ', full_page_writes=' || current_setting('full_page_writes') \
+             || ', shared_buffers=' || current_setting('shared_buffers')",
+        )
     }
 }
 
@@ -352,6 +432,13 @@ fn fresh_databases_are_distinct_and_reachable() {
         cluster.started_in
     );
     assert_ne!(a, b);
+    // The suite's cluster trades durability for speed (the benches' does not).
+    let described = cluster.describe();
+    assert!(!cluster.durable, "{described}");
+    assert!(
+        described.contains("fsync=off, synchronous_commit=off, full_page_writes=off"),
+        "{described}"
+    );
     for url in [&a, &b] {
         let name = url.rsplit('/').next().unwrap();
         assert_eq!(cluster.psql(name, "select 1"), "1");
