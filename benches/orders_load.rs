@@ -89,6 +89,7 @@ fn main() {
     const STOCK: u64 = 1_000_000_000;
     common::raise_fd_limit();
     let data = DataDir::new("orderstream-bench-orders-");
+    common::print_backend();
     let env = [
         ("ORDERSTREAM_ARGON2_MEMORY_KIB", "1024".to_owned()),
         ("ORDERSTREAM_ARGON2_ITERATIONS", "1".to_owned()),
@@ -129,6 +130,7 @@ fn main() {
 
     // The run.
     let server_cpu_before = cpu_time(server.pid());
+    let database_cpu_before = common::database_cpu_time();
     let own_cpu_before = cpu_time(std::process::id());
     let started = Instant::now();
     let measure_from = started + Duration::from_secs(warmup);
@@ -157,6 +159,9 @@ fn main() {
     let ended = Instant::now();
     let measured = ended.saturating_duration_since(measure_from).as_secs_f64();
     let server_cpu = cpu_time(server.pid()) - server_cpu_before;
+    let database_cpu = common::database_cpu_time()
+        .zip(database_cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     let own_cpu = cpu_time(std::process::id()) - own_cpu_before;
     let wall = (ended - started).as_secs_f64();
 
@@ -224,48 +229,55 @@ fn main() {
             lat("cart + order cycle", &cycle),
         ],
     );
-    print_table(
-        "Throughput and checks",
-        &["figure", "value"],
-        &[
-            vec![
-                "durable orders/s (full cycle)".into(),
-                format!("{orders_per_second:.0}"),
-            ],
-            vec![
-                "requests/s (cart + order)".into(),
-                format!("{:.0}", 2.0 * orders_per_second),
-            ],
-            vec![
-                "errors".into(),
-                format!(
-                    "{} {:?}",
-                    errors.len(),
-                    errors.iter().take(3).collect::<Vec<_>>()
-                ),
-            ],
-            vec![
-                "server CPU (of 2 cores)".into(),
-                format!("{:.0}%", 100.0 * server_cpu.as_secs_f64() / wall / 2.0),
-            ],
-            vec![
-                "load generator CPU (of 2 cores)".into(),
-                format!("{:.0}%", 100.0 * own_cpu.as_secs_f64() / wall / 2.0),
-            ],
-            vec![
-                "orders acknowledged (incl. warm-up)".into(),
-                acknowledged.to_string(),
-            ],
-            vec![
-                "orders present after SIGKILL + restart".into(),
-                stored_orders.to_string(),
-            ],
-            vec![
-                "stock reflects every acknowledged order".into(),
-                stock_ok.to_string(),
-            ],
+    let mut checks = vec![
+        vec![
+            "durable orders/s (full cycle)".into(),
+            format!("{orders_per_second:.0}"),
         ],
-    );
+        vec![
+            "requests/s (cart + order)".into(),
+            format!("{:.0}", 2.0 * orders_per_second),
+        ],
+        vec![
+            "errors".into(),
+            format!(
+                "{} {:?}",
+                errors.len(),
+                errors.iter().take(3).collect::<Vec<_>>()
+            ),
+        ],
+        vec![
+            "server CPU (of 2 cores)".into(),
+            format!("{:.0}%", 100.0 * server_cpu.as_secs_f64() / wall / 2.0),
+        ],
+        vec![
+            "load generator CPU (of 2 cores)".into(),
+            format!("{:.0}%", 100.0 * own_cpu.as_secs_f64() / wall / 2.0),
+        ],
+        vec![
+            "orders acknowledged (incl. warm-up)".into(),
+            acknowledged.to_string(),
+        ],
+        vec![
+            "orders present after SIGKILL + restart".into(),
+            stored_orders.to_string(),
+        ],
+        vec![
+            "stock reflects every acknowledged order".into(),
+            stock_ok.to_string(),
+        ],
+    ];
+    if let Some(database_cpu) = database_cpu {
+        // Beside the server's: on PostgreSQL much of an order's work is the database's.
+        checks.insert(
+            4,
+            vec![
+                "PostgreSQL CPU (of 2 cores)".into(),
+                format!("{:.0}%", 100.0 * database_cpu.as_secs_f64() / wall / 2.0),
+            ],
+        );
+    }
+    print_table("Throughput and checks", &["figure", "value"], &checks);
     print_table(
         "Targets",
         &["target", "measured", "verdict"],

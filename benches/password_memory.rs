@@ -69,6 +69,7 @@ fn main() {
     let clients: usize = env_or("BENCH_CLIENTS", 8);
     let seconds: u64 = env_or("BENCH_SECONDS", 20);
     let data = DataDir::new("password-memory");
+    common::print_backend();
     let env = [
         (
             "ORDERSTREAM_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",

@@ -1,6 +1,11 @@
 //! Shared parts of the load harnesses: the release server as a child process (killed on drop),
+//! the backend it runs on (sled, or a throwaway PostgreSQL cluster with `BENCH_BACKEND=postgres`),
 //! env-var knobs, percentiles, tables, the fd limit and the server's RSS.
 #![allow(dead_code)]
+
+/// The test suite's throwaway cluster, the same file: here chosen by `BENCH_BACKEND` and durable.
+#[path = "../../tests/api/postgres_cluster.rs"]
+mod postgres_cluster;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -35,6 +40,58 @@ pub fn server_binary() -> PathBuf {
         std::process::exit(2);
     }
     path
+}
+
+/// The cluster settings of a harness: `BENCH_BACKEND=postgres` (else sled), PostgreSQL durable
+/// (fsync, synchronous_commit, full_page_writes on), and an error rather than sled when it is
+/// missing.
+fn bench_cluster_settings() {
+    postgres_cluster::configure(postgres_cluster::Settings {
+        backend_var: "BENCH_BACKEND",
+        durable: true,
+        require_postgres: true,
+    });
+}
+
+/// Whether the harness runs the server on PostgreSQL (`BENCH_BACKEND=postgres`).
+pub fn backend_is_postgres() -> bool {
+    bench_cluster_settings();
+    postgres_cluster::backend_is_postgres()
+}
+
+/// The environment of every run of the binary on `dir` (`serve`, `seed-demo`): on PostgreSQL,
+/// `ORDERSTREAM_DATABASE_URL` of the database of `dir`, made on first ask and the same one
+/// afterwards (so a restart, or a start after SIGKILL, sees the same data); nothing on sled.
+/// The pool keeps the server's default size.
+pub fn database_env(dir: &Path) -> Vec<(&'static str, String)> {
+    bench_cluster_settings();
+    match postgres_cluster::database_url_for(dir) {
+        Some(url) => vec![("ORDERSTREAM_DATABASE_URL", url)],
+        None => Vec::new(),
+    }
+}
+
+/// One line naming the backend, printed by every harness before it starts a server. On
+/// PostgreSQL this starts the cluster (so its start is not counted in a server's start time)
+/// and shows the server's version and durability settings as the server itself reports them.
+pub fn backend_line() -> String {
+    if !backend_is_postgres() {
+        return "backend: sled (embedded, in the data dir; BENCH_BACKEND=postgres for PostgreSQL)"
+            .to_owned();
+    }
+    let cluster = postgres_cluster::cluster();
+    assert!(cluster.durable, "the bench cluster must be durable");
+    format!(
+        "backend: {} (throwaway cluster on 127.0.0.1:{}, started by the harness in {:.1} s; \
+         one database per data dir, server pool at its default size)",
+        cluster.describe(),
+        cluster.port,
+        cluster.started_in.as_secs_f64()
+    )
+}
+
+pub fn print_backend() {
+    println!("{}", backend_line());
 }
 
 /// Exits with install instructions when an external tool is missing.
@@ -89,7 +146,8 @@ pub struct Server {
 
 impl Server {
     /// Spawns `orderstream --data-dir dir serve --addr 127.0.0.1:<port> --no-demo` with `env`
-    /// (plus 2 workers and a bench admin) and waits for /healthz.
+    /// (plus 2 workers, a bench admin and, with `BENCH_BACKEND=postgres`, the database of `dir`)
+    /// and waits for /healthz.
     pub fn start(dir: &Path, env: &[(&str, String)]) -> Server {
         let port = free_port();
         let mut command = Command::new(server_binary());
@@ -97,6 +155,8 @@ impl Server {
             .arg("--data-dir")
             .arg(dir)
             .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--no-demo"])
+            // Before the caller's variables, so those still win.
+            .envs(database_env(dir))
             .env("ORDERSTREAM_WORKERS", "2")
             // Benches sign up thousands of shoppers from one address.
             .env("ORDERSTREAM_REGISTRATIONS_PER_IP_PER_HOUR", "100000000")
@@ -394,6 +454,35 @@ pub fn cpu_time(pid: u32) -> Duration {
         .sum();
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
     Duration::from_micros(ticks * 1_000_000 / per_second)
+}
+
+/// On PostgreSQL, the CPU time (user + system) the cluster's processes have used so far: the
+/// postmaster and its children alive now (a backend that exited since is not counted; the
+/// server's pool keeps its connections). `None` on sled.
+pub fn database_cpu_time() -> Option<Duration> {
+    if !backend_is_postgres() {
+        return None;
+    }
+    let postmaster = postgres_cluster::cluster().postmaster_pid()?;
+    let mut total = cpu_time(postmaster);
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let parent = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .and_then(|v| v.trim().parse::<u32>().ok());
+        if parent == Some(postmaster) {
+            total += cpu_time(pid);
+        }
+    }
+    Some(total)
 }
 
 /// The 1-minute load average (the machine is shared: a high value means noisy figures).

@@ -37,6 +37,7 @@ fn main() {
     }
     let transitions = (rate * seconds).min(2 * connections as u64) as usize;
     let data = DataDir::new("orderstream-bench-live-");
+    common::print_backend();
     let env = [
         ("ORDERSTREAM_ARGON2_MEMORY_KIB", "1024".to_owned()),
         ("ORDERSTREAM_ARGON2_ITERATIONS", "1".to_owned()),

@@ -37,6 +37,7 @@ fn main() {
         ms(delay),
         common::load_average()
     );
+    common::print_backend();
 
     let mut baseline = runtime.block_on(one_run(orders, clients, None));
     drop(baseline.server.take()); // the webhook run gets the machine to itself
