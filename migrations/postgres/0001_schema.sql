@@ -174,3 +174,43 @@ CREATE TABLE webhook_deliveries (
     record jsonb NOT NULL,
     PRIMARY KEY (webhook_id, id)
 );
+
+-- How many products each category holds, kept by the database itself: a category list at a
+-- million products reads a dozen rows instead of counting the products of each per request.
+-- Inserts and deletes are counted once per statement (a seed of 5,000 rows updates each category
+-- once); a product moved to another category once per row. A stock change touches no category.
+ALTER TABLE categories ADD COLUMN product_count bigint NOT NULL DEFAULT 0
+    CHECK (product_count >= 0);
+
+CREATE FUNCTION categories_count_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE categories c SET product_count = c.product_count + added.n
+    FROM (SELECT category_id, count(*) AS n FROM added_products GROUP BY category_id) added
+    WHERE c.id = added.category_id;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION categories_count_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE categories c SET product_count = c.product_count - removed.n
+    FROM (SELECT category_id, count(*) AS n FROM removed_products GROUP BY category_id) removed
+    WHERE c.id = removed.category_id;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION categories_count_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE categories SET product_count = product_count - 1 WHERE id = OLD.category_id;
+    UPDATE categories SET product_count = product_count + 1 WHERE id = NEW.category_id;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER products_added AFTER INSERT ON products
+    REFERENCING NEW TABLE AS added_products
+    FOR EACH STATEMENT EXECUTE FUNCTION categories_count_added();
+CREATE TRIGGER products_removed AFTER DELETE ON products
+    REFERENCING OLD TABLE AS removed_products
+    FOR EACH STATEMENT EXECUTE FUNCTION categories_count_removed();
+CREATE TRIGGER products_moved AFTER UPDATE OF category_id ON products
+    FOR EACH ROW WHEN (OLD.category_id IS DISTINCT FROM NEW.category_id)
+    EXECUTE FUNCTION categories_count_moved();

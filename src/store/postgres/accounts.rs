@@ -274,6 +274,15 @@ impl TokenStorage for Pg {
     }
 }
 
+/// A user's cart as stored, locked until the transaction ends; None when there is no row.
+async fn locked_cart(tx: &mut Tx, user: UserId) -> Result<Option<String>, StoreError> {
+    sqlx::query_scalar("SELECT lines::text FROM carts WHERE user_id = $1 FOR UPDATE")
+        .bind(key(user.get()))
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(error_of)
+}
+
 impl CartStorage for Pg {
     fn cart(&self, user: UserId) -> Result<Cart, StoreError> {
         let lines: Option<String> = self.wait(
@@ -292,37 +301,34 @@ impl CartStorage for Pg {
         user: UserId,
         change: &dyn Fn(&mut Cart) -> Result<(), StoreError>,
     ) -> Result<Cart, StoreError> {
-        self.transaction(async |tx| {
-            // A cart is not acknowledged as durable (on sled neither): its commit does not wait
-            // for the WAL flush, which on a slow disk is most of a write's time. It is still
-            // atomic; a crash may lose the last fraction of a second of cart changes, never an
-            // order (placements commit synchronously).
-            sqlx::query("SET LOCAL synchronous_commit = off")
-                .execute(&mut **tx)
-                .await
-                .map_err(error_of)?;
-            // The cart row is made first, so there is a row to lock even for a first write (two
-            // first writes then take turns rather than overwrite each other). A user that does
-            // not exist fails the foreign key.
-            sqlx::query(
-                "INSERT INTO carts (user_id, lines) VALUES ($1, '{\"lines\": []}') \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(key(user.get()))
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| {
-                match e.as_database_error().and_then(|d| d.code()).as_deref() {
-                    Some("23503") => StoreError::NotFound,
-                    _ => error_of(e),
-                }
-            })?;
-            let lines: String =
-                sqlx::query_scalar("SELECT lines::text FROM carts WHERE user_id = $1 FOR UPDATE")
+        // A cart is not acknowledged as durable (on sled neither): its commit does not wait for
+        // the WAL flush, which on a slow disk is most of a write's time. It is still atomic; a
+        // crash may lose the last fraction of a second of cart changes, never an order
+        // (placements commit synchronously).
+        let begin = "BEGIN; SET LOCAL synchronous_commit = off";
+        self.transaction_from(begin, async |tx| {
+            let lines = match locked_cart(tx, user).await? {
+                Some(lines) => lines,
+                None => {
+                    // No row to lock yet: make an empty one (two first writes then take turns
+                    // rather than overwrite each other). A user that does not exist fails the
+                    // foreign key.
+                    sqlx::query(
+                        "INSERT INTO carts (user_id, lines) VALUES ($1, '{\"lines\": []}') \
+                         ON CONFLICT DO NOTHING",
+                    )
                     .bind(key(user.get()))
-                    .fetch_one(&mut **tx)
+                    .execute(&mut **tx)
                     .await
-                    .map_err(error_of)?;
+                    .map_err(|e| {
+                        match e.as_database_error().and_then(|d| d.code()).as_deref() {
+                            Some("23503") => StoreError::NotFound,
+                            _ => error_of(e),
+                        }
+                    })?;
+                    locked_cart(tx, user).await?.ok_or(StoreError::NotFound)?
+                }
+            };
             let mut cart: Cart = serde_json::from_str(&lines).map_err(corrupt)?;
             change(&mut cart)?;
             sqlx::query("UPDATE carts SET lines = $2::jsonb WHERE user_id = $1")

@@ -143,8 +143,7 @@ impl Pg {
         id: Option<i64>,
     ) -> Result<Vec<CategoryWithCount>, StoreError> {
         let sql = format!(
-            "SELECT c.id, c.name, c.description, \
-             (SELECT count(*) FROM products p WHERE p.category_id = c.id) AS product_count \
+            "SELECT c.id, c.name, c.description, c.product_count \
              FROM categories c {where_clause} ORDER BY c.id"
         );
         let found = self.wait(sqlx::query(&sql).bind(id).fetch_all(self.pool()))?;

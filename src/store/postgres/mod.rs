@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{ConnectOptions, PgPool, Postgres, Transaction};
 
 use super::storage::{Pending, StorageOperations};
 use super::{Snapshot, StorageHealth, StoreError, DEFAULT_STOCK_LOW_THRESHOLD};
@@ -77,7 +77,13 @@ impl Pg {
                     .max_connections(pool_size.max(2))
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(5))
-                    .connect_with(options.application_name("orderstream")),
+                    // Statement logging formats every statement even when nobody listens;
+                    // slow statements still show in PostgreSQL's own log when it is asked to.
+                    .connect_with(
+                        options
+                            .application_name("orderstream")
+                            .disable_statement_logging(),
+                    ),
             )
             .map_err(|e| StoreError::Io(format!("connecting to PostgreSQL: {e}")))?
         };
@@ -169,8 +175,18 @@ impl Pg {
         &self,
         work: impl AsyncFnOnce(&mut Tx) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.transaction_from("BEGIN", work)
+    }
+
+    /// As `transaction`, opened with `begin` (settings for this transaction alone, sent in the
+    /// same round trip as the BEGIN).
+    fn transaction_from<T>(
+        &self,
+        begin: &'static str,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         self.wait_store(async {
-            let mut tx = self.pool().begin().await.map_err(error_of)?;
+            let mut tx = self.pool().begin_with(begin).await.map_err(error_of)?;
             let value = work(&mut tx).await?;
             tx.commit().await.map_err(error_of)?;
             Ok(value)
