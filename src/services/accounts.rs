@@ -222,12 +222,9 @@ impl Accounts {
         let user_id = claims.user_id().ok_or_else(unauthorized)?;
         let store = self.store.clone();
         blocking(move || {
-            if store.is_access_token_revoked(&claims.jti)? {
-                return Err(unauthorized());
-            }
-            let user = match store.user(user_id) {
-                Ok(user) => user,
-                Err(StoreError::NotFound) => return Err(unauthorized()),
+            let user = match store.token_user(user_id, &claims.jti) {
+                Ok(Some(user)) => user,
+                Ok(None) | Err(StoreError::NotFound) => return Err(unauthorized()),
                 Err(e) => return Err(e.into()),
             };
             if user.token_version != claims.ver {

@@ -3,9 +3,10 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError as Abortable;
 use sled::Transactional;
 
-use super::storage::TokenStorage;
+use super::storage::{AccountStorage, TokenStorage};
 use super::{codec, next_id, Store, StoreError};
 use crate::domain::ids::{FamilyId, UserId};
+use crate::domain::user::User;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshRecord {
@@ -175,6 +176,13 @@ impl TokenStorage for Store {
             .revoked_access
             .insert(jti.as_bytes(), &expires_at.to_be_bytes())?;
         Ok(())
+    }
+
+    fn token_user(&self, user: UserId, jti: &str) -> Result<Option<User>, StoreError> {
+        if self.is_access_token_revoked(jti)? {
+            return Ok(None);
+        }
+        self.user(user).map(Some)
     }
 
     fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {

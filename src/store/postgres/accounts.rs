@@ -263,6 +263,24 @@ impl TokenStorage for Pg {
         Ok(())
     }
 
+    fn token_user(&self, user: UserId, jti: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $2) \
+             AS revoked FROM users WHERE id = $1"
+        );
+        let row = self.wait(
+            sqlx::query(&sql)
+                .bind(key(user.get()))
+                .bind(jti)
+                .fetch_optional(self.pool()),
+        )?;
+        let row = row.ok_or(StoreError::NotFound)?;
+        match row.try_get::<bool, _>("revoked").map_err(corrupt)? {
+            true => Ok(None),
+            false => rows::user(&row).map(Some),
+        }
+    }
+
     fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
         self.wait(
             sqlx::query_scalar(
