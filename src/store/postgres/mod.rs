@@ -6,6 +6,10 @@
 //! on its query from the calling thread with that runtime's context entered (`Pg::wait`). So a
 //! call works from any thread, an actix worker included (the CLI and start-up run there), and no
 //! future has to be `'static`: a transaction can run a caller's closure between two statements.
+//! The wait is `unconstrained`: on an actix worker (the CLI, start-up) tokio's cooperative budget
+//! belongs to the worker's task, which does not yield while we block; once spent, a socket would
+//! defer its wake-up to that task's next yield, which never comes (a 1M-product seed hung at
+//! 540,000 rows before this).
 //!
 //! What the database enforces rather than the code: stock never below zero (`CHECK`), one user
 //! per email whatever its case, one idempotency key per user, foreign keys between users,
@@ -72,7 +76,7 @@ impl Pg {
             .map_err(|e| StoreError::Io(format!("database_url: {e}")))?;
         let pool = {
             let _context = runtime.enter();
-            futures_executor::block_on(
+            futures_executor::block_on(tokio::task::unconstrained(
                 PgPoolOptions::new()
                     .max_connections(pool_size.max(2))
                     .min_connections(1)
@@ -84,7 +88,7 @@ impl Pg {
                             .application_name("orderstream")
                             .disable_statement_logging(),
                     ),
-            )
+            ))
             .map_err(|e| StoreError::Io(format!("connecting to PostgreSQL: {e}")))?
         };
         let pg = Pg {
@@ -150,7 +154,7 @@ impl Pg {
         query: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, StoreError> {
         let _context = self.inner.runtime.enter();
-        let outcome = futures_executor::block_on(query);
+        let outcome = futures_executor::block_on(tokio::task::unconstrained(query));
         self.note_health(outcome.as_ref().err());
         outcome.map_err(error_of)
     }
@@ -161,7 +165,7 @@ impl Pg {
         work: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         let _context = self.inner.runtime.enter();
-        let outcome = futures_executor::block_on(work);
+        let outcome = futures_executor::block_on(tokio::task::unconstrained(work));
         self.note_health(match &outcome {
             Err(StoreError::Unavailable) => Some(&sqlx::Error::PoolTimedOut),
             _ => None,

@@ -96,3 +96,33 @@ fn every_filter_and_ordering_of_the_product_list_reads_an_index_not_the_table() 
         count_plan.lines().next().unwrap_or("")
     );
 }
+
+/// Storage calls made one after another from an async task (the CLI's seed, start-up) must not
+/// hang: tokio's cooperative budget belongs to that task, which never yields while a call blocks;
+/// before the waits were `unconstrained`, a socket deferred its wake-up to the task's next yield,
+/// and a 1M-product seed stopped at 540,000 rows for good.
+#[test]
+fn thousands_of_calls_from_one_async_task_never_stall() {
+    let Some(url) = fresh_database_url() else {
+        println!("skipped: a PostgreSQL bridge test (ORDERSTREAM_TEST_BACKEND=postgres)");
+        return;
+    };
+    let pg = Pg::connect(&url, 2, true).expect("connect");
+    // On a thread of its own, so a stall fails this test after a minute instead of hanging it.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            for _ in 0..2_000 {
+                assert!(pg.catalog_is_empty().unwrap());
+            }
+        });
+        let _ = done.send(());
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("2,000 calls from one async task finish (they hung once its budget was spent)");
+}
