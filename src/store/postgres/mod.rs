@@ -55,6 +55,11 @@ struct Inner {
     list_counts: moka::sync::Cache<String, u64>,
     /// Orders waiting for the next batch (see `orders`).
     order_queue: Mutex<orders::OrderQueue>,
+    /// Held by a write whose order event goes to the live hub, from before its transaction until
+    /// the event is handed over: the ids are in commit order (the log's head row), and this keeps
+    /// the hand-overs in that order too (a later id published first would make a stream skip the
+    /// earlier one).
+    publishing: Mutex<()>,
     /// Set when a statement last failed for want of a connection; cleared by the next success.
     failing: Mutex<Option<(time::OffsetDateTime, String)>>,
 }
@@ -103,6 +108,7 @@ impl Pg {
                     .time_to_live(Duration::from_secs(600))
                     .build(),
                 order_queue: Mutex::default(),
+                publishing: Mutex::new(()),
                 failing: Mutex::new(None),
             }),
         };

@@ -537,6 +537,7 @@ impl Pg {
                 queue.waiting.drain(..take).collect()
             };
             let requests: Vec<&OrderRequest> = batch.iter().map(|q| &q.request).collect();
+            let _publishing = lock(&self.inner.publishing);
             match self.place_batch(&requests) {
                 Ok((outcomes, generation)) => {
                     if let Some(generation) = generation {
@@ -595,6 +596,7 @@ impl OrderStorage for Pg {
         now: OffsetDateTime,
         publish: &dyn Fn(&OrderEvent),
     ) -> Result<(Order, OrderEvent), StoreError> {
+        let _publishing = lock(&self.inner.publishing);
         let (order, event, generation) = self.transaction(async |tx| {
             let current: Option<String> =
                 sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 FOR UPDATE")
@@ -653,7 +655,6 @@ impl OrderStorage for Pg {
                 for id in touched {
                     super::catalog::write_product(tx, &found[&id]).await?;
                 }
-                generation = Some(bump_generation(tx).await?);
             }
             let entry = NewEntry::Order {
                 kind: EventKind::OrderStatus,
@@ -667,6 +668,11 @@ impl OrderStorage for Pg {
                 Some(LogEntry::Order(event)) => event,
                 _ => return Err(corrupt("an order event was not written")),
             };
+            // After the log's head, as every writer takes them (products, head, generation):
+            // two writers never wait on each other's rows in opposite orders.
+            if returns_stock(next) {
+                generation = Some(bump_generation(tx).await?);
+            }
             Ok((order, event, generation))
         })?;
         if let Some(generation) = generation {

@@ -53,11 +53,22 @@ impl WsClient {
         }
     }
 
-    /// The next frame of any kind, or None on timeout. Panics if the stream ends.
+    /// The next frame of any kind, or None on timeout. Panics if the stream ends. A connection
+    /// the server has already dropped reads as a close frame without a code: the client's
+    /// automatic pong to a ping read just before can hit the closed socket (broken pipe) before
+    /// the server's close frame is read.
     pub async fn next_frame(&mut self, wait: Duration) -> Option<Message> {
         match tokio::time::timeout(wait, self.stream.next()).await {
             Err(_) => None,
             Ok(Some(Ok(message))) => Some(message),
+            Ok(Some(Err(tokio_tungstenite::tungstenite::Error::Io(e))))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+                ) =>
+            {
+                Some(Message::Close(None))
+            }
             Ok(Some(Err(e))) => panic!("WebSocket error: {e}"),
             Ok(None) => panic!("WebSocket stream ended"),
         }
