@@ -210,6 +210,12 @@ pub struct Flags {
 }
 
 impl Settings {
+    /// `database_url` when it names PostgreSQL (`postgres://` or `postgresql://`).
+    pub fn postgres_url(&self) -> Option<&str> {
+        let url = self.database_url.as_ref()?.expose();
+        (url.starts_with("postgres://") || url.starts_with("postgresql://")).then_some(url)
+    }
+
     pub fn load(config_file: &Path, flags: &Flags) -> Result<Settings, figment::Error> {
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(config_file))

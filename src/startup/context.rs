@@ -127,15 +127,15 @@ impl Context {
 /// `postgres` feature; a build without refuses it rather than fall back to sled), else sled in
 /// `data_dir`.
 fn open_backend(settings: &Settings) -> Result<SharedStorage, StartupError> {
-    let Some(url) = settings.database_url.as_ref().map(|u| u.expose()) else {
+    if settings.database_url.is_none() {
         return open_store(&settings.data_dir, settings.db_cache_mb);
-    };
-    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(StartupError::Config(
-            "database_url must be a postgres:// URL (or unset, for the embedded database)".into(),
-        ));
     }
-    open_postgres(url, settings.database_pool_size)
+    match settings.postgres_url() {
+        Some(url) => open_postgres(url, settings.database_pool_size),
+        None => Err(StartupError::Config(
+            "database_url must be a postgres:// URL (or unset, for the embedded database)".into(),
+        )),
+    }
 }
 
 #[cfg(feature = "postgres")]

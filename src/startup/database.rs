@@ -7,12 +7,11 @@ use crate::config::Settings;
 /// The PostgreSQL URL of the settings, or why there is none.
 #[cfg(feature = "postgres")]
 fn postgres_url(settings: &Settings) -> Result<&str, StartupError> {
-    match settings.database_url.as_ref().map(|u| u.expose()) {
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(url),
-        _ => Err(StartupError::Config(
+    settings.postgres_url().ok_or_else(|| {
+        StartupError::Config(
             "this command needs --database-url postgres://… (or ORDERSTREAM_DATABASE_URL)".into(),
-        )),
-    }
+        )
+    })
 }
 
 /// Applies pending migrations and returns.

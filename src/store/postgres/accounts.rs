@@ -2,7 +2,7 @@
 use sqlx::Row;
 
 use super::rows::{self, corrupt, id, key, USER_COLUMNS};
-use super::{error_of, Pg, Tx};
+use super::{error_of, error_or_missing_reference, Pg, Tx};
 use crate::domain::cart::Cart;
 use crate::domain::ids::{FamilyId, UserId};
 use crate::domain::user::{Email, User};
@@ -338,12 +338,7 @@ impl CartStorage for Pg {
                     .bind(key(user.get()))
                     .execute(&mut **tx)
                     .await
-                    .map_err(|e| {
-                        match e.as_database_error().and_then(|d| d.code()).as_deref() {
-                            Some("23503") => StoreError::NotFound,
-                            _ => error_of(e),
-                        }
-                    })?;
+                    .map_err(|e| error_or_missing_reference(e, StoreError::NotFound))?;
                     locked_cart(tx, user).await?.ok_or(StoreError::NotFound)?
                 }
             };

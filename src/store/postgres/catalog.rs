@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::events::{append, NewEntry};
 use super::rows::{self, corrupt, key, PRODUCT_COLUMNS};
-use super::{bump_generation, error_of, Pg, Tx};
+use super::{bump_generation, error_of, error_or_missing_reference, Pg, Tx};
 use crate::domain::catalog::{
     Category, CategoryDraft, CategoryWithCount, Ordering, PageRequest, Product, ProductDraft,
     ProductFilter, StockChange,
@@ -52,12 +52,9 @@ pub(super) async fn write_product(tx: &mut Tx, product: &Product) -> Result<(), 
     Ok(())
 }
 
-/// A product naming a category that does not exist (foreign_key_violation).
+/// A product naming a category that does not exist.
 fn foreign_key_as_category(e: sqlx::Error) -> StoreError {
-    match e.as_database_error().and_then(|d| d.code()).as_deref() {
-        Some("23503") => StoreError::UnknownCategory,
-        _ => error_of(e),
-    }
+    error_or_missing_reference(e, StoreError::UnknownCategory)
 }
 
 /// The stock event of an admin write that took the product to the threshold or below.
@@ -318,14 +315,10 @@ impl CatalogStorage for Pg {
                 .bind(key(id.get()))
                 .execute(&mut **tx)
                 .await
-                .map_err(
-                    |e| match e.as_database_error().and_then(|d| d.code()).as_deref() {
-                        Some("23503") => {
-                            StoreError::Conflict("the category still has products".into())
-                        }
-                        _ => error_of(e),
-                    },
-                )?;
+                .map_err(|e| {
+                    let still_used = StoreError::Conflict("the category still has products".into());
+                    error_or_missing_reference(e, still_used)
+                })?;
             match deleted.rows_affected() {
                 0 => Err(StoreError::NotFound),
                 _ => Ok(()),

@@ -273,6 +273,15 @@ fn is_unreachable(e: &sqlx::Error) -> bool {
     )
 }
 
+/// `error_of`, except that a foreign-key violation means `refusal` (what the row pointed at is
+/// not there, or something still points at the row).
+pub(super) fn error_or_missing_reference(e: sqlx::Error, refusal: StoreError) -> StoreError {
+    match e.as_database_error().and_then(|d| d.code()).as_deref() {
+        Some("23503") => refusal,
+        _ => error_of(e),
+    }
+}
+
 /// What a database error means to the services.
 pub(super) fn error_of(e: sqlx::Error) -> StoreError {
     if is_unreachable(&e) {

@@ -566,12 +566,14 @@ impl Pg {
     }
 }
 
-fn order_page_sql(filter: &OrderFilter) -> (&'static str, &'static str) {
+/// The WHERE clause of an order list: one per combination, so each is planned on its index
+/// ($1 the user, $2 the status, bound either way).
+fn order_filter_sql(filter: &OrderFilter) -> &'static str {
     match (filter.user.is_some(), filter.status.is_some()) {
-        (true, true) => ("WHERE user_id = $1 AND status = $2", "$3"),
-        (true, false) => ("WHERE user_id = $1 AND $2::text IS NULL", "$3"),
-        (false, true) => ("WHERE $1::bigint IS NULL AND status = $2", "$3"),
-        (false, false) => ("WHERE $1::bigint IS NULL AND $2::text IS NULL", "$3"),
+        (true, true) => "WHERE user_id = $1 AND status = $2",
+        (true, false) => "WHERE user_id = $1 AND $2::text IS NULL",
+        (false, true) => "WHERE $1::bigint IS NULL AND status = $2",
+        (false, false) => "WHERE $1::bigint IS NULL AND $2::text IS NULL",
     }
 }
 
@@ -698,7 +700,7 @@ impl OrderStorage for Pg {
         offset: u64,
         limit: u64,
     ) -> Result<OrderPage, StoreError> {
-        let (where_clause, _) = order_page_sql(filter);
+        let where_clause = order_filter_sql(filter);
         let user = filter.user.map(|u| key(u.get()));
         let status = filter.status.map(|s| s.as_str());
         let pool = self.pool().clone();
