@@ -49,6 +49,9 @@ pub struct Settings {
     pub database_url: Option<Secret>,
     /// Connections the PostgreSQL pool may hold open.
     pub database_pool_size: u32,
+    /// On PostgreSQL, how often an instance reads the event log and the catalog generation
+    /// even when no notification came: the most a lost wake-up can delay a live event.
+    pub live_catch_up_ms: u64,
     /// Make or promote this admin at start (for containers and tests).
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
@@ -160,6 +163,7 @@ impl Default for Settings {
             redis_url: None,
             database_url: None,
             database_pool_size: 16,
+            live_catch_up_ms: 1000,
             admin_email: None,
             admin_password: None,
             login_attempts_per_ip_per_minute: 30,

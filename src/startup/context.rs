@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{cache, limits, secret, webhooks, StartupError};
+use crate::actors::messages::Publish;
 use crate::actors::{Hub, OrderRegistry};
 use crate::auth::{PasswordHasher, TokenIssuer};
 use crate::config::Settings;
@@ -52,6 +53,13 @@ impl Context {
         let live_limits = limits::live_limits(settings);
         tracing::debug!(?live_limits, "live connection limits");
         let hub = Hub::with_limits(live_limits).start();
+        let follower_hub = hub.clone();
+        store
+            .follow_commits(
+                Box::new(move |event| follower_hub.do_send(Publish(Arc::new(event.clone())))),
+                Duration::from_millis(settings.live_catch_up_ms.max(10)),
+            )
+            .map_err(StartupError::Store)?;
         let registry = OrderRegistry::new(store.clone(), hub.clone(), clock.clone()).start();
         let backup_schedule = BackupSchedule::from_settings(
             settings.backup_dir.as_deref(),

@@ -39,8 +39,8 @@ pub use recovery::StorageHealth;
 pub use restore::restore_backup;
 pub use snapshot::Snapshot;
 pub use storage::{
-    AccountStorage, CartStorage, CatalogStorage, EventStorage, MailStorage, OrderStorage, Pending,
-    SharedStorage, Storage, StorageOperations, TokenStorage, WebhookStorage,
+    AccountStorage, CartStorage, CatalogStorage, CommitSink, EventStorage, MailStorage,
+    OrderStorage, Pending, SharedStorage, Storage, StorageOperations, TokenStorage, WebhookStorage,
 };
 
 /// The storage traits, for code that calls a backend through `SharedStorage`.
@@ -218,5 +218,14 @@ impl StorageOperations for Store {
 
     fn shared_secret(&self, _generate: &dyn Fn() -> String) -> Result<Option<String>, StoreError> {
         Ok(None)
+    }
+
+    fn follow_commits(
+        &self,
+        _sink: storage::CommitSink,
+        _catch_up: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        // One process writes this database, and hands each event to the hub as it commits.
+        Ok(())
     }
 }

@@ -12,6 +12,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use time::OffsetDateTime;
 
@@ -182,7 +183,8 @@ pub trait CartStorage {
 /// Orders: placement (all or nothing, never oversold), status changes, history.
 pub trait OrderStorage {
     /// Moves an order to `next`; a cancellation puts its stock back. The event is written in
-    /// the same transaction and handed to `publish` before the log is released.
+    /// the same transaction and handed to `publish` before the log is released (or, on a backend that follows its commits, to the
+    /// follower's sink).
     fn transition_order(
         &self,
         id: OrderId,
@@ -205,7 +207,7 @@ pub trait OrderStorage {
     /// Places an order: the stock check and decrement, the order, the emptied cart, the
     /// idempotency key and its event, all or nothing. Answers once the order is durable (or
     /// refused); a retry with the same key answers the first order. `publish` hands the event
-    /// to the live hub in id order. Nothing for the caller to start or remember.
+    /// to the live hub in id order (unless the backend follows its commits). Nothing for the caller to start or remember.
     fn place_order(&self, request: OrderRequest, publish: Publisher) -> Pending<PlacedOrder>;
 }
 
@@ -313,4 +315,14 @@ pub trait StorageOperations {
     /// (each must verify the others' tokens): made with `generate` by the first to ask. `None`
     /// where the secret lives in the data dir beside the database (sled).
     fn shared_secret(&self, generate: &dyn Fn() -> String) -> Result<Option<String>, StoreError>;
+    /// Hands every order event committed from now on, by this process or any other sharing
+    /// the database, to `sink` once, in id order (the live hub), and keeps `catalog_generation`
+    /// up with other processes' catalog writes; a lost wake-up costs at most `catch_up`.
+    /// A backend only one process can open (sled) has nothing to follow: its writers hand
+    /// their events to the `publish` callbacks of `place_order` and `transition_order`
+    /// instead, and a backend that follows never calls those callbacks.
+    fn follow_commits(&self, sink: CommitSink, catch_up: Duration) -> Result<(), StoreError>;
 }
+
+/// Receives the events a backend follows (see `follow_commits`).
+pub type CommitSink = Box<dyn Fn(&OrderEvent) + Send + Sync>;

@@ -39,12 +39,15 @@ pub(super) async fn append(
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    let last: i64 =
-        sqlx::query_scalar("UPDATE event_head SET last_id = last_id + $1 RETURNING last_id")
-            .bind(entries.len() as i64)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(error_of)?;
+    // The notification goes out at commit and wakes the other instances' followers.
+    let last: i64 = sqlx::query_scalar(
+        "WITH head AS (UPDATE event_head SET last_id = last_id + $1 RETURNING last_id) \
+         SELECT last_id, pg_notify('orderstream_commits', '') FROM head",
+    )
+    .bind(entries.len() as i64)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(error_of)?;
     let first = (last - entries.len() as i64 + 1) as u64;
     let mut written = Vec::with_capacity(entries.len());
     let (mut ids, mut kinds, mut users, mut orders, mut for_user, mut bodies) =
@@ -123,7 +126,7 @@ fn entry(body: &str) -> Result<LogEntry, StoreError> {
     serde_json::from_str(body).map_err(corrupt)
 }
 
-fn order_event(body: &str) -> Result<OrderEvent, StoreError> {
+pub(super) fn order_event(body: &str) -> Result<OrderEvent, StoreError> {
     match entry(body)? {
         LogEntry::Order(event) => Ok(event),
         LogEntry::StockLow(_) => Err(corrupt("a stock event where an order event was expected")),

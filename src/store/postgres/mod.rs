@@ -18,13 +18,14 @@
 mod accounts;
 mod catalog;
 mod events;
+mod follower;
 mod import;
 mod orders;
 mod rows;
 mod webhooks;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,18 +49,14 @@ struct Inner {
     runtime: IoRuntime,
     pool: PgPool,
     database_id: String,
-    /// The highest catalog generation this process has committed or read.
-    catalog_generation: AtomicU64,
+    /// The follower's wake-up, and the highest catalog generation this process has committed
+    /// or read (see `follower`).
+    following: follower::Following,
     stock_low_threshold: AtomicU32,
     /// How many products match a filter, per catalog generation (see `catalog::list_products`).
     list_counts: moka::sync::Cache<String, u64>,
     /// Orders waiting for the next batch (see `orders`).
     order_queue: Mutex<orders::OrderQueue>,
-    /// Held by a write whose order event goes to the live hub, from before its transaction until
-    /// the event is handed over: the ids are in commit order (the log's head row), and this keeps
-    /// the hand-overs in that order too (a later id published first would make a stream skip the
-    /// earlier one).
-    publishing: Mutex<()>,
     /// Set when a statement last failed for want of a connection; cleared by the next success.
     failing: Mutex<Option<(time::OffsetDateTime, String)>>,
 }
@@ -101,14 +98,16 @@ impl Pg {
                 runtime,
                 pool,
                 database_id: String::new(),
-                catalog_generation: AtomicU64::new(0),
+                following: follower::Following {
+                    wake: Default::default(),
+                    generation: Default::default(),
+                },
                 stock_low_threshold: AtomicU32::new(DEFAULT_STOCK_LOW_THRESHOLD),
                 list_counts: moka::sync::Cache::builder()
                     .max_capacity(4096)
                     .time_to_live(Duration::from_secs(600))
                     .build(),
                 order_queue: Mutex::default(),
-                publishing: Mutex::new(()),
                 failing: Mutex::new(None),
             }),
         };
@@ -119,7 +118,8 @@ impl Pg {
             sqlx::query_as("SELECT database_id, catalog_generation FROM meta").fetch_one(pg.pool()),
         )?;
         pg.inner
-            .catalog_generation
+            .following
+            .generation
             .store(generation as u64, Ordering::Release);
         let mut inner = Arc::into_inner(pg.inner).expect("not shared yet");
         inner.database_id = database_id;
@@ -226,7 +226,8 @@ impl Pg {
 
     fn publish_generation(&self, generation: i64) {
         self.inner
-            .catalog_generation
+            .following
+            .generation
             .fetch_max(generation as u64, Ordering::AcqRel);
     }
 }
@@ -254,8 +255,11 @@ pub(super) type Tx = Transaction<'static, Postgres>;
 
 /// Bumps the catalog generation inside a catalog write's transaction.
 async fn bump_generation(tx: &mut Tx) -> Result<i64, StoreError> {
+    // The notification goes out at commit: other instances then read the new generation.
     sqlx::query_scalar(
-        "UPDATE meta SET catalog_generation = catalog_generation + 1 RETURNING catalog_generation",
+        "WITH bumped AS (UPDATE meta SET catalog_generation = catalog_generation + 1 \
+         RETURNING catalog_generation) \
+         SELECT catalog_generation, pg_notify('orderstream_commits', '') FROM bumped",
     )
     .fetch_one(&mut **tx)
     .await
@@ -321,7 +325,7 @@ impl StorageOperations for Pg {
     }
 
     fn catalog_generation(&self) -> u64 {
-        self.inner.catalog_generation.load(Ordering::Acquire)
+        self.inner.following.generation.load(Ordering::Acquire)
     }
 
     fn database_id(&self) -> String {
@@ -354,6 +358,14 @@ impl StorageOperations for Pg {
             .fetch_one(self.pool()),
         )
         .map(Some)
+    }
+
+    fn follow_commits(
+        &self,
+        sink: super::storage::CommitSink,
+        catch_up: Duration,
+    ) -> Result<(), StoreError> {
+        self.start_following(sink, catch_up)
     }
 
     fn snapshot(&self) -> Result<Snapshot, StoreError> {

@@ -28,7 +28,6 @@ const MAX_BATCH: usize = 128;
 
 struct QueuedOrder {
     request: OrderRequest,
-    publish: Publisher,
     reply: oneshot::Sender<Result<PlacedOrder, StoreError>>,
 }
 
@@ -501,15 +500,10 @@ impl Pg {
     fn queue_order(
         &self,
         request: OrderRequest,
-        publish: Publisher,
     ) -> (oneshot::Receiver<Result<PlacedOrder, StoreError>>, bool) {
         let (reply, answer) = oneshot::channel();
         let mut queue = lock(&self.inner.order_queue);
-        queue.waiting.push(QueuedOrder {
-            request,
-            publish,
-            reply,
-        });
+        queue.waiting.push(QueuedOrder { request, reply });
         let start_drainer = !std::mem::replace(&mut queue.draining, true);
         (answer, start_drainer)
     }
@@ -537,18 +531,13 @@ impl Pg {
                 queue.waiting.drain(..take).collect()
             };
             let requests: Vec<&OrderRequest> = batch.iter().map(|q| &q.request).collect();
-            let _publishing = lock(&self.inner.publishing);
             match self.place_batch(&requests) {
                 Ok((outcomes, generation)) => {
                     if let Some(generation) = generation {
                         self.publish_generation(generation);
                     }
-                    // Batches are placed one after another by this one drainer, so events are
-                    // handed to the hub in id order.
+                    self.wake_follower();
                     for (queued, outcome) in batch.into_iter().zip(outcomes) {
-                        if let Some(event) = outcome.as_ref().ok().and_then(|p| p.event.as_ref()) {
-                            (queued.publish)(event);
-                        }
                         let _ = queued.reply.send(outcome);
                     }
                 }
@@ -578,8 +567,10 @@ fn order_filter_sql(filter: &OrderFilter) -> &'static str {
 }
 
 impl OrderStorage for Pg {
-    fn place_order(&self, request: OrderRequest, publish: Publisher) -> Pending<PlacedOrder> {
-        let (answer, start_drainer) = self.queue_order(request, publish);
+    /// The events reach the live hub through the follower (`follower.rs`), as those of other
+    /// instances do, so `_publish` is not called.
+    fn place_order(&self, request: OrderRequest, _publish: Publisher) -> Pending<PlacedOrder> {
+        let (answer, start_drainer) = self.queue_order(request);
         if start_drainer {
             let pg = self.clone();
             tokio::task::spawn_blocking(move || pg.drain_order_queue());
@@ -596,9 +587,8 @@ impl OrderStorage for Pg {
         order_id: OrderId,
         next: OrderStatus,
         now: OffsetDateTime,
-        publish: &dyn Fn(&OrderEvent),
+        _publish: &dyn Fn(&OrderEvent),
     ) -> Result<(Order, OrderEvent), StoreError> {
-        let _publishing = lock(&self.inner.publishing);
         let (order, event, generation) = self.transaction(async |tx| {
             let current: Option<String> =
                 sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 FOR UPDATE")
@@ -680,7 +670,8 @@ impl OrderStorage for Pg {
         if let Some(generation) = generation {
             self.publish_generation(generation);
         }
-        publish(&event);
+        // As for placed orders, the follower hands the event to the hub.
+        self.wake_follower();
         Ok((order, event))
     }
 
