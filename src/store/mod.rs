@@ -228,4 +228,8 @@ impl StorageOperations for Store {
         // One process writes this database, and hands each event to the hub as it commits.
         Ok(())
     }
+
+    fn leads_delivery(&self) -> bool {
+        true
+    }
 }

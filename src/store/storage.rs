@@ -322,6 +322,10 @@ pub trait StorageOperations {
     /// their events to the `publish` callbacks of `place_order` and `transition_order`
     /// instead, and a backend that follows never calls those callbacks.
     fn follow_commits(&self, sink: CommitSink, catch_up: Duration) -> Result<(), StoreError>;
+    /// Whether this process is the one that delivers webhooks and order emails now. Several
+    /// processes sharing a database must not each deliver the log: one leads, another takes
+    /// over when it dies. Always true where one process owns the database (sled).
+    fn leads_delivery(&self) -> bool;
 }
 
 /// Receives the events a backend follows (see `follow_commits`).

@@ -93,6 +93,10 @@ impl Outbox {
 
     /// One attempt if one is due; false when there was nothing to do yet.
     async fn step(&self) -> Result<bool, StoreError> {
+        // Another instance sends (several share the database): stand by.
+        if !self.store.leads_delivery() {
+            return Ok(false);
+        }
         let state = self.state()?;
         let now = OffsetDateTime::now_utc();
         if let Some(at) = state.next_attempt_at.filter(|at| *at > now) {

@@ -73,6 +73,12 @@ async fn supervise(store: SharedStorage, settings: DispatchSettings, clock: Cloc
     let mut tasks: HashMap<WebhookId, tokio::task::JoinHandle<()>> = HashMap::new();
     loop {
         tasks.retain(|_, task| !task.is_finished());
+        // Another instance delivers (several share the database): stand by, ready to take over.
+        if !store.leads_delivery() {
+            tasks.drain().for_each(|(_, task)| task.abort());
+            tokio::time::sleep(POLL).await;
+            continue;
+        }
         match store.webhooks() {
             Ok(hooks) => {
                 for hook in hooks.into_iter().filter(|h| h.active) {

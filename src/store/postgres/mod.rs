@@ -20,6 +20,7 @@ mod catalog;
 mod events;
 mod follower;
 mod import;
+mod leadership;
 mod orders;
 mod rows;
 mod webhooks;
@@ -57,8 +58,10 @@ struct Inner {
     list_counts: moka::sync::Cache<String, u64>,
     /// Orders waiting for the next batch (see `orders`).
     order_queue: Mutex<orders::OrderQueue>,
+    /// Whether this instance delivers webhooks and emails (see `leadership`).
+    leadership: Mutex<leadership::Leadership>,
     /// Set when a statement last failed for want of a connection; cleared by the next success.
-    failing: Mutex<Option<(time::OffsetDateTime, String)>>,
+    failing: Arc<Failing>,
 }
 
 impl Pg {
@@ -108,7 +111,8 @@ impl Pg {
                     .time_to_live(Duration::from_secs(600))
                     .build(),
                 order_queue: Mutex::default(),
-                failing: Mutex::new(None),
+                leadership: Mutex::default(),
+                failing: Arc::default(),
             }),
         };
         if migrate {
@@ -204,20 +208,7 @@ impl Pg {
     }
 
     fn note_health(&self, error: Option<&sqlx::Error>) {
-        let unreachable = error.is_some_and(is_unreachable);
-        let mut failing = self.inner.failing.lock().unwrap_or_else(|p| p.into_inner());
-        match (unreachable, failing.is_some()) {
-            (true, false) => {
-                let cause = error.map(|e| e.to_string()).unwrap_or_default();
-                tracing::error!(%cause, "storage failed: PostgreSQL unreachable");
-                *failing = Some((time::OffsetDateTime::now_utc(), cause));
-            }
-            (false, true) if error.is_none() => {
-                tracing::info!("storage recovered: PostgreSQL reachable again");
-                *failing = None;
-            }
-            _ => {}
-        }
+        note_health(&self.inner.failing, error);
     }
 
     fn stock_low_threshold(&self) -> u32 {
@@ -250,6 +241,9 @@ impl Drop for IoRuntime {
     }
 }
 
+/// Since when, and why, PostgreSQL has been unreachable (`None` while it answers).
+type Failing = Mutex<Option<(time::OffsetDateTime, String)>>;
+
 /// An open transaction.
 pub(super) type Tx = Transaction<'static, Postgres>;
 
@@ -264,6 +258,25 @@ async fn bump_generation(tx: &mut Tx) -> Result<i64, StoreError> {
     .fetch_one(&mut **tx)
     .await
     .map_err(error_of)
+}
+
+/// What the last statement says of PostgreSQL's reachability, kept for `/healthz`: set on
+/// the first failure for want of a connection, cleared by the next success.
+fn note_health(failing: &Failing, error: Option<&sqlx::Error>) {
+    let unreachable = error.is_some_and(is_unreachable);
+    let mut failing = failing.lock().unwrap_or_else(|p| p.into_inner());
+    match (unreachable, failing.is_some()) {
+        (true, false) => {
+            let cause = error.map(|e| e.to_string()).unwrap_or_default();
+            tracing::error!(%cause, "storage failed: PostgreSQL unreachable");
+            *failing = Some((time::OffsetDateTime::now_utc(), cause));
+        }
+        (false, true) if error.is_none() => {
+            tracing::info!("storage recovered: PostgreSQL reachable again");
+            *failing = None;
+        }
+        _ => {}
+    }
 }
 
 /// The server is gone or no connection came in time: retryable, not the request's fault.
@@ -366,6 +379,10 @@ impl StorageOperations for Pg {
         catch_up: Duration,
     ) -> Result<(), StoreError> {
         self.start_following(sink, catch_up)
+    }
+
+    fn leads_delivery(&self) -> bool {
+        self.leads()
     }
 
     fn snapshot(&self) -> Result<Snapshot, StoreError> {
