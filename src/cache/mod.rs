@@ -22,6 +22,8 @@ pub struct Cache {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheHealth {
+    /// No shared cache configured: each instance caches in its own memory.
+    InProcess,
     Ok,
     /// The shared cache cannot be reached; reads fall back to the store.
     Unreachable,
@@ -94,11 +96,27 @@ impl Cache {
     pub async fn health(&self) -> CacheHealth {
         #[cfg(feature = "redis")]
         if let Some(remote) = &self.remote {
-            if !remote.ping().await {
-                return CacheHealth::Unreachable;
-            }
+            return match remote.ping().await {
+                true => CacheHealth::Ok,
+                false => CacheHealth::Unreachable,
+            };
         }
-        CacheHealth::Ok
+        CacheHealth::InProcess
+    }
+
+    /// Counts one hit on `key` in the shared cache's window of `window` (see
+    /// `RedisCache::count_hit`); `None` without a shared cache or while it does not answer.
+    pub async fn count_hit(
+        &self,
+        key: &str,
+        window: std::time::Duration,
+    ) -> Option<(u64, std::time::Duration)> {
+        #[cfg(feature = "redis")]
+        if let Some(remote) = &self.remote {
+            return remote.count_hit(key, window).await;
+        }
+        let _ = (key, window);
+        None
     }
 
     pub fn hits(&self) -> u64 {

@@ -4,14 +4,14 @@ use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// A throwaway redis-server; killed on drop.
-struct RedisServer {
+/// A throwaway redis-server; killed on drop. Also used by the multi-instance suite.
+pub(crate) struct RedisServer {
     port: u16,
     child: Option<Child>,
 }
 
 impl RedisServer {
-    fn start() -> Option<RedisServer> {
+    pub(crate) fn start() -> Option<RedisServer> {
         if !require_tool("redis-server") {
             return None;
         }
@@ -25,7 +25,7 @@ impl RedisServer {
         Some(server)
     }
 
-    fn launch(&mut self) {
+    pub(crate) fn launch(&mut self) {
         let child = Command::new("redis-server")
             .args([
                 "--port",
@@ -50,14 +50,24 @@ impl RedisServer {
         panic!("redis-server did not start on {}", self.port);
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
     }
 
-    fn url(&self) -> String {
+    /// Kills it (if running) and launches a new, empty one on the same port.
+    pub(crate) fn restart(&mut self) {
+        self.kill();
+        self.launch();
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 }
@@ -206,7 +216,7 @@ async fn redis_down_degrades_safely_and_never_serves_stale_values() {
     let status = health(&app).await;
     assert_eq!(
         status,
-        json!({"status": "degraded", "cache": "unreachable"})
+        json!({"status": "degraded", "storage": "ok", "cache": "unreachable"})
     );
 
     // Redis comes back (empty: it keeps nothing on disk) and the app uses it again.

@@ -17,13 +17,14 @@ pub struct Health {
     /// (503).
     #[schema(example = "ok")]
     status: String,
-    /// `unreachable` when the shared cache cannot be reached.
-    #[schema(nullable = false)]
-    cache: Option<String>,
-    /// `failing` while the database cannot be written (e.g. a full disk); the server reopens it
-    /// by itself once it can.
-    #[schema(nullable = false)]
-    storage: Option<String>,
+    /// The shared cache (Redis): `ok`, `unreachable` (reads fall back to the database), or
+    /// `in_process` when none is configured.
+    #[schema(example = "ok")]
+    cache: String,
+    /// The database: `ok`, or `failing` while it cannot be written (a full disk for sled;
+    /// PostgreSQL unreachable); the server recovers by itself once it can.
+    #[schema(example = "ok")]
+    storage: String,
     /// When storage started failing (RFC 3339).
     #[schema(nullable = false)]
     storage_failing_since: Option<String>,

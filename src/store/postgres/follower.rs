@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 
 use super::events::order_event;
 use super::rows::key;
-use super::Pg;
+use super::{note_health, Failing, Pg};
 use crate::domain::ids::EventId;
 use crate::store::storage::CommitSink;
 use crate::store::StoreError;
@@ -51,6 +51,7 @@ impl Pg {
             pool: self.pool().clone(),
             cursor: EventId::new(last.unwrap_or(0) as u64),
             generation: self.inner.following.generation.clone(),
+            failing: self.inner.failing.clone(),
             sink,
         };
         let wake = self.inner.following.wake.clone();
@@ -106,6 +107,8 @@ struct Follower {
     /// The last event handed over.
     cursor: EventId,
     generation: Arc<AtomicU64>,
+    /// Every look tells `/healthz` whether PostgreSQL answers, traffic or not.
+    failing: Arc<Failing>,
     sink: CommitSink,
 }
 
@@ -116,7 +119,9 @@ impl Follower {
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(catch_up) => {}
             }
-            match self.look().await {
+            let outcome = self.look().await;
+            note_health(&self.failing, outcome.as_ref().err());
+            match outcome {
                 Ok(()) => {}
                 Err(sqlx::Error::PoolClosed) => return,
                 Err(e) => {

@@ -25,6 +25,9 @@ async fn healthz_answers_ok() {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
+    // Each part reported on its own: the database, and the cache (no Redis configured here).
+    assert_eq!(body["storage"], "ok");
+    assert_eq!(body["cache"], "in_process");
 }
 
 #[tokio::test]
