@@ -88,6 +88,33 @@ impl RedisCache {
         self.record(outcome);
     }
 
+    /// Counts one hit on `key` in a window that opens at its first hit and lasts `window`:
+    /// the hits so far and the time left, or `None` when Redis does not answer.
+    pub async fn count_hit(&self, key: &str, window: Duration) -> Option<(u64, Duration)> {
+        let mut connection = self.manager.clone();
+        let key = format!("{}{key}", self.prefix);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("SET")
+            .arg(&key)
+            .arg(0)
+            .arg("EX")
+            .arg(window.as_secs().max(1))
+            .arg("NX")
+            .ignore()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("TTL")
+            .arg(&key);
+        let outcome = tokio::time::timeout(
+            CALL_TIMEOUT,
+            pipe.query_async::<(u64, i64)>(&mut connection),
+        )
+        .await;
+        let (count, ttl) = self.record(outcome)?;
+        Some((count, Duration::from_secs(ttl.max(1) as u64)))
+    }
+
     /// Asks Redis now (health checks), rather than trusting the last call.
     pub async fn ping(&self) -> bool {
         let mut connection = self.manager.clone();

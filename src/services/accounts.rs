@@ -4,6 +4,7 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use super::blocking;
+use super::shared_limits::SharedLimits;
 use super::throttle::LoginThrottle;
 use crate::actors::messages::CredentialsChanged;
 use crate::actors::Hub;
@@ -28,6 +29,8 @@ pub struct Accounts {
     hasher: Arc<PasswordHasher>,
     tokens: Arc<TokenIssuer>,
     throttle: LoginThrottle,
+    /// The same limits counted across the deployment (Redis), when there is a shared cache.
+    shared_limits: Option<SharedLimits>,
     /// Told when credentials stop being good, so open live streams holding them close.
     hub: Addr<Hub>,
 }
@@ -48,8 +51,15 @@ impl Accounts {
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),
             throttle,
+            shared_limits: None,
             hub,
         }
+    }
+
+    /// Counts login attempts and sign-ups per address across every instance as well.
+    pub fn with_shared_limits(mut self, limits: SharedLimits) -> Accounts {
+        self.shared_limits = Some(limits);
+        self
     }
 
     pub fn tokens(&self) -> &TokenIssuer {
@@ -69,6 +79,9 @@ impl Accounts {
         client: &str,
     ) -> Result<User, AppError> {
         self.throttle.before_registration(client)?;
+        if let Some(shared) = &self.shared_limits {
+            shared.registration(client).await?;
+        }
         let store = self.store.clone();
         let probe = email.clone();
         if blocking(move || Ok(store.user_by_email(&probe).is_ok())).await? {
@@ -106,6 +119,9 @@ impl Accounts {
     ) -> Result<(User, TokenPair), AppError> {
         let email_key = email.trim().to_lowercase();
         let attempt = self.throttle.before_attempt(client, &email_key)?;
+        if let Some(shared) = &self.shared_limits {
+            shared.login_attempt(client).await?;
+        }
         // Slows guessing at an email under attack without refusing its owner.
         tokio::time::sleep(attempt.delay).await;
         let store = self.store.clone();

@@ -10,6 +10,7 @@ pub mod login_failures;
 pub mod mail;
 pub mod notifications;
 pub mod orders;
+pub mod shared_limits;
 pub mod throttle;
 pub mod webhooks;
 

@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::domain::clock::Clock;
 use crate::domain::user::{Email, Password};
 use crate::services::backups::BackupSchedule;
+use crate::services::shared_limits::SharedLimits;
 use crate::services::throttle::LoginThrottle;
 use crate::services::{
     Accounts, Backups, Carts, Catalog, Notifications, Orders, Services, Webhooks,
@@ -67,7 +68,12 @@ impl Context {
             settings.backup_keep,
         );
         let services = Services {
-            accounts: Accounts::new(store.clone(), hasher, tokens, throttle, hub.clone()),
+            accounts: Accounts::new(store.clone(), hasher, tokens, throttle, hub.clone())
+                .with_shared_limits(SharedLimits::new(
+                    cache.clone(),
+                    settings.login_attempts_per_ip_per_minute,
+                    settings.registrations_per_ip_per_hour,
+                )),
             catalog: Catalog::new(store.clone(), cache, clock.clone()),
             cart: Carts::new(store.clone()),
             orders: Orders::new(store.clone(), hub.clone(), registry, clock.clone()),
