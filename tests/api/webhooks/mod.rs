@@ -5,7 +5,7 @@ mod api;
 mod delivery;
 mod page;
 mod parallel;
-mod receiver;
+pub(crate) mod receiver;
 mod restart;
 mod stock_low;
 mod verify;
