@@ -9,6 +9,7 @@ mod backups;
 mod browser;
 mod cart_orders;
 mod catalog;
+mod instances;
 mod live;
 mod mail;
 mod ops;
