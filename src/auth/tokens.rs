@@ -1,6 +1,7 @@
 //! Access tokens are short-lived JWTs; refresh tokens are opaque random values stored as hashes.
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,8 @@ pub struct TokenIssuer {
     pub refresh_ttl_seconds: i64,
     /// Issue and expiry are read on the application's clock, not jsonwebtoken's.
     clock: Clock,
+    /// Keys the derivation of a refresh token's successor (see `successor`).
+    successor_key: [u8; 32],
 }
 
 fn random_token(bytes: usize) -> String {
@@ -56,6 +59,12 @@ impl TokenIssuer {
             access_ttl_seconds,
             refresh_ttl_seconds,
             clock,
+            // Its own key, derived from the secret: a successor is not a signature of anything.
+            successor_key: Sha256::new()
+                .chain_update(b"orderstream refresh successor\0")
+                .chain_update(secret)
+                .finalize()
+                .into(),
         }
     }
 
@@ -100,6 +109,18 @@ impl TokenIssuer {
     /// A new opaque refresh token and the hash under which it is stored.
     pub fn new_refresh(&self) -> (String, [u8; 32]) {
         let token = random_token(32);
+        let hash = Self::hash_refresh(&token);
+        (token, hash)
+    }
+
+    /// The token that replaces `refresh` when it is rotated, and its hash: derived (keyed by
+    /// the server's secret), not drawn, so any instance can give the same successor again to
+    /// a page that presents the old token within the grace window after its rotation
+    /// (`Accounts::refresh_session`). Unpredictable without both the old token and the secret.
+    pub fn successor(&self, refresh: &str) -> (String, [u8; 32]) {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.successor_key).expect("any key length");
+        mac.update(refresh.as_bytes());
+        let token = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
         let hash = Self::hash_refresh(&token);
         (token, hash)
     }

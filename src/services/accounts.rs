@@ -37,6 +37,10 @@ pub struct Accounts {
 
 const BAD_CREDENTIALS: &str = "no active account found with the given credentials";
 const BAD_TOKEN: &str = "the token is invalid or expired";
+/// How long after a page session's rotation the old refresh token still yields its successor.
+const SESSION_GRACE_SECONDS: i64 = 30;
+/// Rotations a page session's grace answer follows to the newest successor.
+const MAX_SUCCESSORS: usize = 8;
 
 impl Accounts {
     pub fn new(
@@ -156,15 +160,44 @@ impl Accounts {
         })
     }
 
-    /// Spends a refresh token for a new pair. A token presented twice revokes its family.
+    /// Rotates `refresh` (the API's refresh): a token presented twice revokes its family.
     pub async fn refresh(&self, refresh: &str) -> Result<(User, TokenPair), AppError> {
+        let (user, pair, _) = self.rotate(refresh, 0).await?;
+        Ok((user, pair))
+    }
+
+    /// Rotates a page session's refresh token. A page, its htmx requests and its live
+    /// connection often present the same expired session at once, possibly to different
+    /// instances; within `SESSION_GRACE_SECONDS` of a rotation they all get the newest
+    /// successor (the same one: successors are derived, see `TokenIssuer::successor`) rather
+    /// than look like a stolen token. Later, a spent token revokes its family as on the API.
+    pub async fn refresh_session(&self, refresh: &str) -> Result<(User, TokenPair), AppError> {
+        let mut token = refresh.to_owned();
+        // A successor spent as well was rotated within the window too: follow to the newest.
+        for _ in 0..MAX_SUCCESSORS {
+            let (user, pair, spent) = self.rotate(&token, SESSION_GRACE_SECONDS).await?;
+            if !spent {
+                return Ok((user, pair));
+            }
+            token = pair.refresh;
+        }
+        Err(AppError::Unauthorized(BAD_TOKEN.into()))
+    }
+
+    /// One rotation; also says whether the successor answered is itself spent already.
+    async fn rotate(
+        &self,
+        refresh: &str,
+        grace_seconds: i64,
+    ) -> Result<(User, TokenPair, bool), AppError> {
         let now = self.clock().unix_seconds();
-        let (next, next_hash) = self.tokens.new_refresh();
+        let (next, next_hash) = self.tokens.successor(refresh);
         let old_hash = TokenIssuer::hash_refresh(refresh);
         let expires = now + self.tokens.refresh_ttl_seconds;
         let store = self.store.clone();
         let rotated = blocking(move || {
-            let outcome = store.rotate_refresh(&old_hash, &next_hash, now, expires)?;
+            let outcome =
+                store.rotate_refresh(&old_hash, &next_hash, now, expires, grace_seconds)?;
             let user = match &outcome {
                 RefreshOutcome::Rotated(record) => store.user(record.user_id).ok(),
                 _ => None,
@@ -190,15 +223,7 @@ impl Accounts {
             access: self.tokens.issue_access(user.id, user.token_version, now),
             refresh: next,
         };
-        Ok((user, pair))
-    }
-
-    /// Whether `refresh` would still rotate (its family not revoked, the token unspent): what
-    /// a page's grace answer checks before handing out a successor it remembered.
-    pub async fn refresh_alive(&self, refresh: &str) -> Result<bool, AppError> {
-        let (store, hash) = (self.store.clone(), TokenIssuer::hash_refresh(refresh));
-        let now = self.clock().unix_seconds();
-        blocking(move || Ok(store.refresh_token_alive(&hash, now)?)).await
+        Ok((user, pair, record.used))
     }
 
     /// Revokes the refresh token's family and, when given, the access token at once.

@@ -35,7 +35,6 @@ pub fn serve(
         (settings.request_timeout_seconds > 0)
             .then(|| Duration::from_secs(settings.request_timeout_seconds)),
     ));
-    let rotations = web::Data::new(crate::http::pages::session::RotationGrace::default());
     let cookies = web::Data::new(crate::http::pages::CookiePolicy {
         secure: settings.cookie_secure,
     });
@@ -45,7 +44,6 @@ pub fn serve(
             .app_data(live.clone())
             .app_data(metrics.clone())
             .app_data(cookies.clone())
-            .app_data(rotations.clone())
             .app_data(origins.clone())
             .app_data(metrics_token.clone())
             .app_data(trusted_proxies.clone())

@@ -50,7 +50,7 @@ pub mod prelude {
         StorageOperations, TokenStorage, WebhookStorage,
     };
 }
-pub use tokens::{RefreshOutcome, RefreshRecord};
+pub use tokens::{RefreshOutcome, RefreshRecord, Rotation};
 pub use webhooks::DeliveryPage;
 
 use catalog_index::CatalogIndex;

@@ -143,17 +143,18 @@ pub trait TokenStorage {
         token_version: u32,
         expires_at: i64,
     ) -> Result<RefreshRecord, StoreError>;
-    /// Spends `old_hash` and stores `new_hash` in the same family, atomically.
+    /// Spends `old_hash` and stores `new_hash` in the same family, atomically. A token spent
+    /// already revokes its family (a stolen token), unless it was rotated to this same
+    /// `new_hash` at most `grace_seconds` ago: then the answer is that successor's record again,
+    /// and nothing changes (0 for no grace).
     fn rotate_refresh(
         &self,
         old_hash: &[u8],
         new_hash: &[u8],
         now: i64,
         new_expires_at: i64,
+        grace_seconds: i64,
     ) -> Result<RefreshOutcome, StoreError>;
-    /// Whether `hash` is a refresh token that would rotate now: unspent, unexpired, and in a
-    /// family that was not revoked.
-    fn refresh_token_alive(&self, hash: &[u8], now: i64) -> Result<bool, StoreError>;
     /// Revokes the family of a refresh token (logout). Unknown tokens are ignored.
     fn revoke_refresh_family(&self, hash: &[u8]) -> Result<Option<UserId>, StoreError>;
     /// Remembers a revoked access token id until it would have expired anyway.

@@ -15,8 +15,31 @@ pub struct RefreshRecord {
     pub token_version: u32,
     /// Unix seconds.
     pub expires_at: i64,
-    /// Set once the token has been rotated; presenting it again means it was stolen.
+    /// Set once the token has been rotated; presenting it again means it was stolen (unless
+    /// within the grace window, see `TokenStorage::rotate_refresh`).
     pub used: bool,
+    /// When it was rotated (unix seconds), and the hash of the token that replaced it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<Rotation>,
+}
+
+/// A spent refresh token's rotation: what a second presenter within the grace window gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotation {
+    pub at: i64,
+    pub successor: Vec<u8>,
+}
+
+impl RefreshRecord {
+    /// Whether presenting this spent token again with `successor` is the same rotation
+    /// replayed within `grace_seconds` of it (a page and its requests racing), not a theft.
+    pub fn replays(&self, successor: &[u8], now: i64, grace_seconds: i64) -> bool {
+        grace_seconds > 0
+            && self
+                .rotation
+                .as_ref()
+                .is_some_and(|r| r.successor == successor && now - r.at <= grace_seconds)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,6 +102,7 @@ impl TokenStorage for Store {
                     token_version,
                     expires_at,
                     used: false,
+                    rotation: None,
                 };
                 families.insert(
                     &family.to_key(),
@@ -99,6 +123,7 @@ impl TokenStorage for Store {
         new_hash: &[u8],
         now: i64,
         new_expires_at: i64,
+        grace_seconds: i64,
     ) -> Result<RefreshOutcome, StoreError> {
         let _writing = self.writing();
         let engine = self.engine()?;
@@ -117,38 +142,34 @@ impl TokenStorage for Store {
                 return Ok(RefreshOutcome::Invalid);
             }
             if record.used {
+                if record.replays(new_hash, now, grace_seconds) {
+                    return match refresh.get(new_hash)? {
+                        Some(raw) => Ok(RefreshOutcome::Rotated(
+                            codec::decode(&raw).map_err(Abortable::Abort)?,
+                        )),
+                        None => Ok(RefreshOutcome::Invalid),
+                    };
+                }
                 family.revoked = true;
                 families.insert(&family_key, codec::encode(&family))?;
                 return Ok(RefreshOutcome::Reused);
             }
             record.used = true;
+            record.rotation = Some(Rotation {
+                at: now,
+                successor: new_hash.to_vec(),
+            });
             refresh.insert(old_hash, codec::encode(&record))?;
             let fresh = RefreshRecord {
                 used: false,
                 expires_at: new_expires_at,
+                rotation: None,
                 ..record.clone()
             };
             refresh.insert(new_hash, codec::encode(&fresh))?;
             Ok(RefreshOutcome::Rotated(fresh))
         })?;
         Ok(outcome)
-    }
-
-    fn refresh_token_alive(&self, hash: &[u8], now: i64) -> Result<bool, StoreError> {
-        let engine = self.engine()?;
-        let t = &engine.trees;
-        let Some(raw) = t.refresh.get(hash)? else {
-            return Ok(false);
-        };
-        let record: RefreshRecord = codec::decode(&raw)?;
-        if record.used || record.expires_at <= now {
-            return Ok(false);
-        }
-        let Some(raw_family) = t.families.get(record.family.to_key())? else {
-            return Ok(false);
-        };
-        let family: Family = codec::decode(&raw_family)?;
-        Ok(!family.revoked)
     }
 
     fn revoke_refresh_family(&self, hash: &[u8]) -> Result<Option<UserId>, StoreError> {

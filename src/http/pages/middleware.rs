@@ -28,11 +28,7 @@ pub async fn pages(
     // A new token cookie only on safe requests: a refused cross-site post must not replace it.
     let safe = req.method().is_safe();
     req.extensions_mut().insert(CsrfToken(token.clone()));
-    let grace = req
-        .app_data::<web::Data<session::RotationGrace>>()
-        .cloned()
-        .ok_or_else(|| AppError::internal("rotation grace missing"))?;
-    let action = session::resolve(&req, &services, &grace).await;
+    let action = session::resolve(&req, &services).await;
     super::ctx::load_nav_counts(req.request(), &services).await;
     let mut res = if csrf::verify(&mut req).await {
         errors::to_html(next.call(req).await?.map_into_boxed_body())

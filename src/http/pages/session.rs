@@ -3,11 +3,7 @@
 use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
 use actix_web::dev::ServiceRequest;
 use actix_web::{HttpMessage, HttpResponse};
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
-use crate::auth::TokenIssuer;
-use crate::error::AppError;
 use crate::http::user_extract::{ACCESS_COOKIE, REFRESH_COOKIE};
 use crate::services::accounts::TokenPair;
 use crate::services::Services;
@@ -19,29 +15,9 @@ pub enum CookieAction {
     Clear,
 }
 
-/// How long a just-rotated refresh token still yields its successor. A page, its htmx
-/// requests and the live connection often present the same expired session at once; without
-/// this, the second would look like a stolen token and end the session.
-const GRACE: Duration = Duration::from_secs(30);
-
-type Rotations = HashMap<[u8; 32], (Instant, TokenPair)>;
-
-/// The recent rotations of one server (app data shared by its workers; not process-wide,
-/// so servers in one process do not see each other's sessions).
-/// The lock is async: it is held while the store rotates, and a worker thread must not block
-/// on it.
-#[derive(Default)]
-pub struct RotationGrace {
-    recent: tokio::sync::Mutex<Rotations>,
-}
-
 /// Finds the signed-in user (inserting `CurrentUser` into the request) and says what to do
 /// with the cookies.
-pub async fn resolve(
-    req: &ServiceRequest,
-    services: &Services,
-    grace: &RotationGrace,
-) -> CookieAction {
+pub async fn resolve(req: &ServiceRequest, services: &Services) -> CookieAction {
     let access = req.cookie(ACCESS_COOKIE);
     if let Some(token) = &access {
         if let Ok(user) = services.accounts.authenticate(token.value()).await {
@@ -55,8 +31,10 @@ pub async fn resolve(
             None => CookieAction::Keep,
         };
     };
-    let user = match grace.rotate(services, refresh.value()).await {
-        Ok(pair) => services
+    // Within the grace window after a rotation, the page's other requests (on any instance)
+    // get the same successor: see `Accounts::refresh_session`.
+    let user = match services.accounts.refresh_session(refresh.value()).await {
+        Ok((_, pair)) => services
             .accounts
             .authenticate(&pair.access)
             .await
@@ -69,36 +47,6 @@ pub async fn resolve(
             CookieAction::Set(pair)
         }
         Err(_) => CookieAction::Clear,
-    }
-}
-
-impl RotationGrace {
-    /// Spends `refresh` once; within the grace period the same (newest) successor is
-    /// returned, as long as it is still good: a family revoked meanwhile (reuse detected,
-    /// logout) must not live on through this memory.
-    async fn rotate(&self, services: &Services, refresh: &str) -> Result<TokenPair, AppError> {
-        // One lock around check-and-rotate, so two racing requests cannot both spend the token.
-        let mut recent = self.recent.lock().await;
-        recent.retain(|_, (at, _)| at.elapsed() < GRACE);
-        let first = TokenIssuer::hash_refresh(refresh);
-        let mut key = first;
-        let mut found = None;
-        while let Some((_, pair)) = recent.get(&key) {
-            key = TokenIssuer::hash_refresh(&pair.refresh);
-            found = Some(pair.clone());
-        }
-        if let Some(pair) = found {
-            if services.accounts.refresh_alive(&pair.refresh).await? {
-                return Ok(pair);
-            }
-            recent.remove(&first);
-            return Err(AppError::Unauthorized(
-                "the session was revoked; sign in again".into(),
-            ));
-        }
-        let (_, pair) = services.accounts.refresh(refresh).await?;
-        recent.insert(key, (Instant::now(), pair.clone()));
-        Ok(pair)
     }
 }
 

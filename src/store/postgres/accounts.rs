@@ -7,7 +7,7 @@ use crate::domain::cart::Cart;
 use crate::domain::ids::{FamilyId, UserId};
 use crate::domain::user::{Email, User};
 use crate::store::storage::{AccountStorage, CartStorage, TokenStorage};
-use crate::store::{RefreshOutcome, RefreshRecord, StoreError};
+use crate::store::{RefreshOutcome, RefreshRecord, Rotation, StoreError};
 
 async fn write_user(tx: &mut Tx, user: &User, insert: bool) -> Result<(), StoreError> {
     let sql = match insert {
@@ -156,6 +156,7 @@ impl TokenStorage for Pg {
                 token_version,
                 expires_at,
                 used: false,
+                rotation: None,
             })
         })
     }
@@ -166,12 +167,14 @@ impl TokenStorage for Pg {
         new_hash: &[u8],
         now: i64,
         new_expires_at: i64,
+        grace_seconds: i64,
     ) -> Result<RefreshOutcome, StoreError> {
         self.transaction(async |tx| {
             // The family row is locked first: two rotations of one family take turns, so a
             // token is spent once and the second presenter is caught as a reuse.
             let found = sqlx::query(
-                "SELECT t.family_id, t.user_id, t.token_version, t.expires_at, t.used, f.revoked \
+                "SELECT t.family_id, t.user_id, t.token_version, t.expires_at, t.used, \
+                 t.rotated_at, t.successor, f.revoked \
                  FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
                  WHERE t.hash = $1 FOR UPDATE OF f, t",
             )
@@ -188,7 +191,38 @@ impl TokenStorage for Pg {
             if revoked || expires_at <= now {
                 return Ok(RefreshOutcome::Invalid);
             }
+            let token_version: i32 = row.try_get("token_version").map_err(corrupt)?;
+            let user: i64 = row.try_get("user_id").map_err(corrupt)?;
             if row.try_get::<bool, _>("used").map_err(corrupt)? {
+                let rotated_at: Option<i64> = row.try_get("rotated_at").map_err(corrupt)?;
+                let successor: Option<Vec<u8>> = row.try_get("successor").map_err(corrupt)?;
+                let spent = RefreshRecord {
+                    user_id: UserId::new(id(user)),
+                    family: FamilyId::new(id(family)),
+                    token_version: token_version as u32,
+                    expires_at,
+                    used: true,
+                    rotation: rotated_at
+                        .zip(successor)
+                        .map(|(at, successor)| Rotation { at, successor }),
+                };
+                if spent.replays(new_hash, now, grace_seconds) {
+                    let next =
+                        sqlx::query("SELECT expires_at, used FROM refresh_tokens WHERE hash = $1")
+                            .bind(new_hash)
+                            .fetch_optional(&mut **tx)
+                            .await
+                            .map_err(error_of)?;
+                    let Some(next) = next else {
+                        return Ok(RefreshOutcome::Invalid);
+                    };
+                    return Ok(RefreshOutcome::Rotated(RefreshRecord {
+                        expires_at: next.try_get("expires_at").map_err(corrupt)?,
+                        used: next.try_get("used").map_err(corrupt)?,
+                        rotation: None,
+                        ..spent
+                    }));
+                }
                 sqlx::query("UPDATE refresh_families SET revoked = true WHERE id = $1")
                     .bind(family)
                     .execute(&mut **tx)
@@ -196,13 +230,16 @@ impl TokenStorage for Pg {
                     .map_err(error_of)?;
                 return Ok(RefreshOutcome::Reused);
             }
-            let token_version: i32 = row.try_get("token_version").map_err(corrupt)?;
-            let user: i64 = row.try_get("user_id").map_err(corrupt)?;
-            sqlx::query("UPDATE refresh_tokens SET used = true WHERE hash = $1")
-                .bind(old_hash)
-                .execute(&mut **tx)
-                .await
-                .map_err(error_of)?;
+            sqlx::query(
+                "UPDATE refresh_tokens SET used = true, rotated_at = $2, successor = $3 \
+                 WHERE hash = $1",
+            )
+            .bind(old_hash)
+            .bind(now)
+            .bind(new_hash)
+            .execute(&mut **tx)
+            .await
+            .map_err(error_of)?;
             sqlx::query(
                 "INSERT INTO refresh_tokens (hash, family_id, user_id, token_version, expires_at) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -221,21 +258,9 @@ impl TokenStorage for Pg {
                 token_version: token_version as u32,
                 expires_at: new_expires_at,
                 used: false,
+                rotation: None,
             }))
         })
-    }
-
-    fn refresh_token_alive(&self, hash: &[u8], now: i64) -> Result<bool, StoreError> {
-        self.wait(
-            sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM refresh_tokens t JOIN refresh_families f \
-                 ON f.id = t.family_id WHERE t.hash = $1 AND NOT t.used AND t.expires_at > $2 \
-                 AND NOT f.revoked)",
-            )
-            .bind(hash)
-            .bind(now)
-            .fetch_one(self.pool()),
-        )
     }
 
     fn revoke_refresh_family(&self, hash: &[u8]) -> Result<Option<UserId>, StoreError> {
