@@ -9,6 +9,7 @@
 //!
 //! Only meaningful on PostgreSQL (sled is one process's database): on sled each test prints why
 //! it is skipped and returns. The CI runs the suite again with `ORDERSTREAM_TEST_BACKEND=postgres`.
+mod delivery;
 mod freshness;
 mod live;
 mod races;
@@ -16,6 +17,7 @@ mod races;
 mod redis_outage;
 #[cfg(feature = "redis")]
 mod throttle;
+mod sessions;
 mod tokens;
 
 use crate::binary::{start_with, Api, Server};
