@@ -106,6 +106,9 @@ impl Context {
     /// What a server does to its data before serving: the configured admin, a hint when
     /// there is none, the demo catalog in an empty database, the live order counts.
     pub fn prepare(&self, settings: &Settings) -> Result<(), StartupError> {
+        // Instances starting together on an empty database take turns: one creates the admin
+        // and seeds the demo, the next finds them there.
+        let _turn = self.store.start_up_lock().map_err(StartupError::Store)?;
         if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
             self.ensure_admin(email, password.expose())?;
         }

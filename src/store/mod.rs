@@ -232,4 +232,9 @@ impl StorageOperations for Store {
     fn leads_delivery(&self) -> bool {
         true
     }
+
+    fn start_up_lock(&self) -> Result<Box<dyn Send>, StoreError> {
+        // One process opens this database at a time.
+        Ok(Box::new(()))
+    }
 }

@@ -327,6 +327,9 @@ pub trait StorageOperations {
     /// processes sharing a database must not each deliver the log: one leads, another takes
     /// over when it dies. Always true where one process owns the database (sled).
     fn leads_delivery(&self) -> bool;
+    /// Serializes what processes starting on one database do to it (the configured admin, the
+    /// demo catalog) until the answer is dropped.
+    fn start_up_lock(&self) -> Result<Box<dyn Send>, StoreError>;
 }
 
 /// Receives the events a backend follows (see `follow_commits`).

@@ -6,10 +6,16 @@
 //! twice: webhooks and emails are at least once, never lost.
 use sqlx::{Connection, PgConnection};
 
-use super::Pg;
+use super::{error_of, Pg};
+use crate::store::StoreError;
 
 /// The advisory lock's key (any constant the application owns; "OSDL" in ASCII).
 const DISPATCH_LOCK: i64 = 0x4F53_444C;
+/// Held while an instance prepares the database at start ("OSSU").
+const START_UP_LOCK: i64 = 0x4F53_5355;
+
+/// Holds the start-up lock; dropping it closes its session, which frees the lock.
+struct StartUpLock(#[allow(dead_code)] PgConnection);
 
 /// The connection that holds (or keeps asking for) the lock.
 #[derive(Default)]
@@ -19,6 +25,22 @@ pub(super) struct Leadership {
 }
 
 impl Pg {
+    /// Waits until no other instance is preparing the database (the configured admin, the
+    /// demo catalog), and keeps them waiting until the answer is dropped: instances started
+    /// together on an empty database would each create the admin or seed the catalog.
+    pub(super) fn start_up_lock(&self) -> Result<Box<dyn Send>, StoreError> {
+        let connection = self.wait_store(async {
+            let mut connection = self.pool().acquire().await.map_err(error_of)?.detach();
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(START_UP_LOCK)
+                .execute(&mut connection)
+                .await
+                .map_err(error_of)?;
+            Ok(connection)
+        })?;
+        Ok(Box::new(StartUpLock(connection)))
+    }
+
     /// Whether this process leads delivery now; asks for the lead if it does not.
     pub(super) fn leads(&self) -> bool {
         let mut leadership = self
@@ -36,15 +58,14 @@ impl Pg {
                 }
             } else {
                 // Detached: a connection kept for good must not count against the pool.
-                leadership.connection =
-                    Some(pool.acquire().await.map_err(super::error_of)?.detach());
+                leadership.connection = Some(pool.acquire().await.map_err(error_of)?.detach());
             }
             let connection = leadership.connection.as_mut().expect("set above");
             sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                 .bind(DISPATCH_LOCK)
                 .fetch_one(connection)
                 .await
-                .map_err(super::error_of)
+                .map_err(error_of)
         });
         match outcome {
             Ok(true) => {

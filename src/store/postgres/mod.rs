@@ -385,6 +385,10 @@ impl StorageOperations for Pg {
         self.leads()
     }
 
+    fn start_up_lock(&self) -> Result<Box<dyn Send>, StoreError> {
+        Pg::start_up_lock(self)
+    }
+
     fn snapshot(&self) -> Result<Snapshot, StoreError> {
         Err(StoreError::Conflict(
             "this server runs on PostgreSQL: back it up with pg_dump (or your host's backups)"

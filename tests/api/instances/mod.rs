@@ -15,9 +15,10 @@ mod live;
 mod races;
 #[cfg(feature = "redis")]
 mod redis_outage;
+mod sessions;
+mod start_up;
 #[cfg(feature = "redis")]
 mod throttle;
-mod sessions;
 mod tokens;
 
 use crate::binary::{start_with, Api, Server};
@@ -80,6 +81,22 @@ impl Deployment {
         let others = join_all((1..n).map(|run| start_with(dir.path(), run, &all_env))).await;
         let mut servers = vec![first];
         servers.extend(others);
+        for server in &mut servers {
+            server.api.client = http_client();
+        }
+        Deployment {
+            alive: vec![true; n],
+            servers,
+            dir,
+        }
+    }
+
+    /// Starts `n` instances at the same moment on a new database (`docker compose up`).
+    pub async fn start_together(n: usize, env: &[(&str, &str)]) -> Deployment {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut all_env: Vec<(&str, &str)> = COMMON_ENV.to_vec();
+        all_env.extend_from_slice(env);
+        let mut servers = join_all((0..n).map(|run| start_with(dir.path(), run, &all_env))).await;
         for server in &mut servers {
             server.api.client = http_client();
         }

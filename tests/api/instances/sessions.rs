@@ -37,10 +37,18 @@ async fn one_session_presented_to_two_instances_at_once_stays_signed_in_on_both(
             page_with_refresh(deployment.api(0), &user.refresh),
             page_with_refresh(deployment.api(1), &user.refresh),
         );
-        assert_eq!((a.0, b.0), (200, 200), "round {round}: both pages signed in");
+        assert_eq!(
+            (a.0, b.0),
+            (200, 200),
+            "round {round}: both pages signed in"
+        );
         let successor = a.1.expect("a new refresh cookie");
         assert!(!successor.is_empty());
-        assert_eq!(b.1.as_deref(), Some(successor.as_str()), "the same successor");
+        assert_eq!(
+            b.1.as_deref(),
+            Some(successor.as_str()),
+            "the same successor"
+        );
 
         // The family lives on: the successor rotates on either instance.
         let body = json!({"refresh": successor});
