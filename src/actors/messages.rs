@@ -6,6 +6,7 @@ use crate::domain::event::OrderEvent;
 use crate::domain::ids::UserId;
 use crate::domain::order::{Order, OrderStatus};
 use crate::error::AppError;
+use crate::store::Revocation;
 
 /// A committed event, on its way to live connections.
 #[derive(Message, Clone)]
@@ -51,6 +52,26 @@ pub struct CredentialsChanged {
     pub user: UserId,
     pub revoked_jti: Option<String>,
     pub token_version: Option<u32>,
+}
+
+impl From<Revocation> for CredentialsChanged {
+    fn from(r: Revocation) -> CredentialsChanged {
+        CredentialsChanged {
+            user: r.user,
+            revoked_jti: r.jti,
+            token_version: r.token_version,
+        }
+    }
+}
+
+impl From<&CredentialsChanged> for Revocation {
+    fn from(c: &CredentialsChanged) -> Revocation {
+        Revocation {
+            user: c.user,
+            jti: c.revoked_jti.clone(),
+            token_version: c.token_version,
+        }
+    }
 }
 
 impl CredentialsChanged {

@@ -12,6 +12,7 @@ use crate::auth::{CurrentUser, PasswordHasher, TokenIssuer};
 use crate::domain::clock::Clock;
 use crate::domain::user::{Email, Password, ProfileChange, User};
 use crate::error::AppError;
+use crate::store::Revocation;
 use crate::store::{RefreshOutcome, SharedStorage, StoreError};
 
 // What a sign-in or a refresh answers; the OpenAPI document describes this very type.
@@ -245,13 +246,26 @@ impl Accounts {
         })
         .await?;
         if let Some((user, jti, _)) = access {
-            self.hub.do_send(CredentialsChanged {
+            self.credentials_changed(CredentialsChanged {
                 user,
                 revoked_jti: Some(jti),
                 token_version: None,
-            });
+            })
+            .await;
         }
         Ok(())
+    }
+
+    /// Closes the live streams holding credentials that stopped being good: this instance's
+    /// at once, and other instances' on the same database through the store's announcement.
+    async fn credentials_changed(&self, change: CredentialsChanged) {
+        let (store, revocation) = (self.store.clone(), Revocation::from(&change));
+        self.hub.do_send(change);
+        // The tokens are refused everywhere already (the database says so); this only closes
+        // open streams early, so a failure is logged, not answered.
+        if let Err(e) = blocking(move || Ok(store.announce_revocation(&revocation)?)).await {
+            tracing::warn!(error = %e, "could not tell other instances to close revoked streams");
+        }
     }
 
     /// Access token → the user, if the token is valid, unrevoked and of the current version.
@@ -329,11 +343,12 @@ impl Accounts {
             })?)
         })
         .await?;
-        self.hub.do_send(CredentialsChanged {
+        self.credentials_changed(CredentialsChanged {
             user: id,
             revoked_jti: None,
             token_version: Some(updated.token_version),
-        });
+        })
+        .await;
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{cache, limits, secret, webhooks, StartupError};
-use crate::actors::messages::Publish;
+use crate::actors::messages::{CredentialsChanged, Publish};
 use crate::actors::{Hub, OrderRegistry};
 use crate::auth::{PasswordHasher, TokenIssuer};
 use crate::config::Settings;
@@ -18,7 +18,7 @@ use crate::services::throttle::LoginThrottle;
 use crate::services::{
     Accounts, Backups, Carts, Catalog, Notifications, Orders, Services, Webhooks,
 };
-use crate::store::{SharedStorage, Store, StoreError};
+use crate::store::{CommitSink, SharedStorage, Store, StoreError};
 
 /// Needs a running actix System.
 pub struct Context {
@@ -54,10 +54,14 @@ impl Context {
         let live_limits = limits::live_limits(settings);
         tracing::debug!(?live_limits, "live connection limits");
         let hub = Hub::with_limits(live_limits).start();
-        let follower_hub = hub.clone();
+        let (events_hub, revocations_hub) = (hub.clone(), hub.clone());
+        let sink = CommitSink {
+            events: Box::new(move |event| events_hub.do_send(Publish(Arc::new(event.clone())))),
+            revocations: Box::new(move |r| revocations_hub.do_send(CredentialsChanged::from(r))),
+        };
         store
             .follow_commits(
-                Box::new(move |event| follower_hub.do_send(Publish(Arc::new(event.clone())))),
+                sink,
                 Duration::from_millis(settings.live_catch_up_ms.max(10)),
             )
             .map_err(StartupError::Store)?;

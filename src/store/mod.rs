@@ -40,7 +40,8 @@ pub use restore::restore_backup;
 pub use snapshot::Snapshot;
 pub use storage::{
     AccountStorage, CartStorage, CatalogStorage, CommitSink, EventStorage, MailStorage,
-    OrderStorage, Pending, SharedStorage, Storage, StorageOperations, TokenStorage, WebhookStorage,
+    OrderStorage, Pending, Revocation, SharedStorage, Storage, StorageOperations, TokenStorage,
+    WebhookStorage,
 };
 
 /// The storage traits, for code that calls a backend through `SharedStorage`.
@@ -236,5 +237,9 @@ impl StorageOperations for Store {
     fn start_up_lock(&self) -> Result<Box<dyn Send>, StoreError> {
         // One process opens this database at a time.
         Ok(Box::new(()))
+    }
+
+    fn announce_revocation(&self, _revocation: &storage::Revocation) -> Result<(), StoreError> {
+        Ok(())
     }
 }

@@ -330,7 +330,26 @@ pub trait StorageOperations {
     /// Serializes what processes starting on one database do to it (the configured admin, the
     /// demo catalog) until the answer is dropped.
     fn start_up_lock(&self) -> Result<Box<dyn Send>, StoreError>;
+    /// Tells the other processes on this database about `revocation` (their followers hand it
+    /// to `CommitSink::revocations`); at most once, and not durably: a stream an announcement
+    /// misses still ends when its access token expires. Nothing to do where one process
+    /// owns the database.
+    fn announce_revocation(&self, revocation: &Revocation) -> Result<(), StoreError>;
 }
 
-/// Receives the events a backend follows (see `follow_commits`).
-pub type CommitSink = Box<dyn Fn(&OrderEvent) + Send + Sync>;
+/// What a backend that follows its commits hands on (see `follow_commits`).
+pub struct CommitSink {
+    /// Every order event, once, in id order.
+    pub events: Box<dyn Fn(&OrderEvent) + Send + Sync>,
+    /// Credentials another process revoked (see `announce_revocation`).
+    pub revocations: Box<dyn Fn(Revocation) + Send + Sync>,
+}
+
+/// Credentials that stopped being good: an access token signed out (`jti`), or every token
+/// of a user older than `token_version` (a password change). Live streams holding them close.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Revocation {
+    pub user: UserId,
+    pub jti: Option<String>,
+    pub token_version: Option<u32>,
+}

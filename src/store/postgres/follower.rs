@@ -18,13 +18,16 @@ use tokio::sync::Notify;
 use super::events::order_event;
 use super::rows::key;
 use super::{note_health, Failing, Pg};
+use crate::domain::event::OrderEvent;
 use crate::domain::ids::EventId;
-use crate::store::storage::CommitSink;
+use crate::store::storage::{CommitSink, Revocation};
 use crate::store::StoreError;
 
 /// The channel every commit that appends to the log or changes the catalog notifies (named
 /// again in the statements of `events::append` and `bump_generation`).
 pub(super) const CHANNEL: &str = "orderstream_commits";
+/// The channel revoked credentials are announced on (see `announce_revocation`).
+pub(super) const REVOCATIONS: &str = "orderstream_revocations";
 /// Events handed over per read of the log.
 const PAGE: i64 = 512;
 /// Pause before listening again after the listening connection failed.
@@ -52,11 +55,11 @@ impl Pg {
             cursor: EventId::new(last.unwrap_or(0) as u64),
             generation: self.inner.following.generation.clone(),
             failing: self.inner.failing.clone(),
-            sink,
+            sink: sink.events,
         };
         let wake = self.inner.following.wake.clone();
         let _context = self.inner.runtime.enter();
-        tokio::spawn(listen(self.pool().clone(), wake.clone()));
+        tokio::spawn(listen(self.pool().clone(), wake.clone(), sink.revocations));
         tokio::spawn(follower.run(wake, catch_up));
         Ok(())
     }
@@ -70,7 +73,7 @@ impl Pg {
 
 /// Turns notifications into wake-ups. The tasks hold the pool, not the `Pg`: when the last
 /// `Pg` goes, its runtime stops and these tasks with it.
-async fn listen(pool: PgPool, wake: Arc<Notify>) {
+async fn listen(pool: PgPool, wake: Arc<Notify>, revoked: Box<dyn Fn(Revocation) + Send + Sync>) {
     loop {
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(listener) => listener,
@@ -80,7 +83,7 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
                 continue;
             }
         };
-        if listener.listen(CHANNEL).await.is_err() {
+        if listener.listen_all([CHANNEL, REVOCATIONS]).await.is_err() {
             tokio::time::sleep(RETRY).await;
             continue;
         }
@@ -88,6 +91,12 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
         wake.notify_one();
         loop {
             match listener.try_recv().await {
+                Ok(Some(notice)) if notice.channel() == REVOCATIONS => {
+                    match serde_json::from_str(notice.payload()) {
+                        Ok(revocation) => revoked(revocation),
+                        Err(e) => tracing::warn!(error = %e, "an unreadable revocation notice"),
+                    }
+                }
                 // A notification, or a lost connection that was just reconnected.
                 Ok(_) => wake.notify_one(),
                 Err(sqlx::Error::PoolClosed) => return,
@@ -109,7 +118,7 @@ struct Follower {
     generation: Arc<AtomicU64>,
     /// Every look tells `/healthz` whether PostgreSQL answers, traffic or not.
     failing: Arc<Failing>,
-    sink: CommitSink,
+    sink: Box<dyn Fn(&OrderEvent) + Send + Sync>,
 }
 
 impl Follower {

@@ -389,6 +389,20 @@ impl StorageOperations for Pg {
         Pg::start_up_lock(self)
     }
 
+    fn announce_revocation(
+        &self,
+        revocation: &super::storage::Revocation,
+    ) -> Result<(), StoreError> {
+        let payload = serde_json::to_string(revocation).map_err(rows::corrupt)?;
+        self.wait(
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(follower::REVOCATIONS)
+                .bind(payload)
+                .execute(self.pool()),
+        )?;
+        Ok(())
+    }
+
     fn snapshot(&self) -> Result<Snapshot, StoreError> {
         Err(StoreError::Conflict(
             "this server runs on PostgreSQL: back it up with pg_dump (or your host's backups)"

@@ -15,6 +15,7 @@ mod live;
 mod races;
 #[cfg(feature = "redis")]
 mod redis_outage;
+mod revocations;
 mod sessions;
 mod start_up;
 #[cfg(feature = "redis")]
