@@ -119,6 +119,25 @@ impl Cache {
         None
     }
 
+    /// The count `count_hit` keeps for `key`; `None` without a shared cache that answers.
+    pub async fn peek_count(&self, key: &str) -> Option<u64> {
+        #[cfg(feature = "redis")]
+        if let Some(remote) = &self.remote {
+            return remote.peek_count(key).await;
+        }
+        let _ = key;
+        None
+    }
+
+    /// Drops the count `count_hit` keeps for `key` (nothing without a shared cache).
+    pub async fn forget_count(&self, key: &str) {
+        #[cfg(feature = "redis")]
+        if let Some(remote) = &self.remote {
+            remote.forget(key).await;
+        }
+        let _ = key;
+    }
+
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }

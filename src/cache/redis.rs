@@ -115,6 +115,24 @@ impl RedisCache {
         Some((count, Duration::from_secs(ttl.max(1) as u64)))
     }
 
+    /// The hits counted on `key` in its current window (0 when none), or `None` when Redis
+    /// does not answer.
+    pub async fn peek_count(&self, key: &str) -> Option<u64> {
+        let mut connection = self.manager.clone();
+        let key = format!("{}{key}", self.prefix);
+        let outcome =
+            tokio::time::timeout(CALL_TIMEOUT, connection.get::<_, Option<u64>>(key)).await;
+        self.record(outcome).map(Option::unwrap_or_default)
+    }
+
+    /// Forgets `key`'s count.
+    pub async fn forget(&self, key: &str) {
+        let mut connection = self.manager.clone();
+        let key = format!("{}{key}", self.prefix);
+        let outcome = tokio::time::timeout(CALL_TIMEOUT, connection.del::<_, ()>(key)).await;
+        self.record(outcome);
+    }
+
     /// Asks Redis now (health checks), rather than trusting the last call.
     pub async fn ping(&self) -> bool {
         let mut connection = self.manager.clone();

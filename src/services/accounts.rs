@@ -123,12 +123,16 @@ impl Accounts {
         client: &str,
     ) -> Result<(User, TokenPair), AppError> {
         let email_key = email.trim().to_lowercase();
-        let attempt = self.throttle.before_attempt(client, &email_key)?;
+        let mut delay = self.throttle.before_attempt(client, &email_key)?.delay;
         if let Some(shared) = &self.shared_limits {
             shared.login_attempt(client).await?;
+            shared.pair_attempt(client, &email_key).await?;
+            if let Some(failures) = shared.email_failures(&email_key).await {
+                delay = delay.max(LoginThrottle::delay_for(failures));
+            }
         }
         // Slows guessing at an email under attack without refusing its owner.
-        tokio::time::sleep(attempt.delay).await;
+        tokio::time::sleep(delay).await;
         let store = self.store.clone();
         let email = Email::parse(email).ok();
         let found = blocking(move || Ok(email.and_then(|e| store.user_by_email(&e).ok()))).await?;
@@ -142,9 +146,15 @@ impl Accounts {
         // The pair's failure was counted before the check; the email's is counted now.
         let Some(user) = user else {
             self.throttle.after_failure(&email_key);
+            if let Some(shared) = &self.shared_limits {
+                shared.email_failed(&email_key).await;
+            }
             return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
         };
         self.throttle.after_success(client, &email_key);
+        if let Some(shared) = &self.shared_limits {
+            shared.pair_succeeded(client, &email_key).await;
+        }
         let pair = self.start_session(&user).await?;
         Ok((user, pair))
     }

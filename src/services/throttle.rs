@@ -138,6 +138,12 @@ impl LoginThrottle {
         })
     }
 
+    /// The wait before checking a password for an email that failed `failures` times this
+    /// hour (for counts kept elsewhere: `SharedLimits`).
+    pub fn delay_for(failures: u32) -> Duration {
+        slowdown(failures)
+    }
+
     /// The password was right: this address starts afresh on this email, and the attempt is
     /// no failure of the email.
     pub fn after_success(&self, address: &str, email: &str) {

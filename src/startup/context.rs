@@ -77,6 +77,7 @@ impl Context {
                     cache.clone(),
                     settings.login_attempts_per_ip_per_minute,
                     settings.registrations_per_ip_per_hour,
+                    settings.login_failures_per_email_per_hour,
                 )),
             catalog: Catalog::new(store.clone(), cache, clock.clone()),
             cart: Carts::new(store.clone()),

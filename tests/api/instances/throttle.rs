@@ -71,3 +71,50 @@ async fn a_login_flood_spread_over_three_instances_meets_one_deployment_wide_lim
         ATTEMPTS - LIMIT
     );
 }
+
+/// The failed-password budget of one (email, address) pair is the deployment's too: wrong
+/// guesses spread over three instances use it up once, and then every instance refuses that
+/// pair, even a right password, until the hour is over.
+#[tokio::test]
+async fn failed_passwords_on_one_email_spread_over_instances_meet_one_lockout() {
+    if skip_unless_postgres() {
+        return;
+    }
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let url = redis.url();
+    const BUDGET: usize = 3;
+    let budget = BUDGET.to_string();
+    let deployment = Deployment::start(
+        3,
+        &[
+            ("ORDERSTREAM_REDIS_URL", &url),
+            ("ORDERSTREAM_LOGIN_FAILURES_PER_EMAIL_PER_HOUR", &budget),
+        ],
+    )
+    .await;
+    let user = new_user(deployment.api(0), "locked").await;
+    let attempt = |i: usize, password: &'static str| {
+        let body = json!({"email": user.email, "password": password});
+        let api = deployment.api(i).clone();
+        async move {
+            api.send(Method::POST, "/api/auth/token/", None, Some(body))
+                .await
+                .expect("request sent")
+                .status()
+                .as_u16()
+        }
+    };
+    // One wrong guess per instance (each instance alone would allow 3), then one more.
+    for i in 0..BUDGET {
+        assert_eq!(attempt(i, "wrong password").await, 401, "guess {i}");
+    }
+    for i in 0..3 {
+        assert_eq!(
+            attempt(i, PASSWORD).await,
+            429,
+            "instance {i} refuses the pair once the deployment's budget is spent"
+        );
+    }
+}
