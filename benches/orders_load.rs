@@ -6,6 +6,9 @@
 //!
 //!     cargo bench --bench orders_load
 //!     BENCH_CLIENTS=64 BENCH_SECONDS=15 cargo bench --bench orders_load
+//!
+//! With `BENCH_INSTANCES=N` (PostgreSQL only: `BENCH_BACKEND=postgres`), N servers share one
+//! database and client i talks to server i % N; the kill -9 check kills them all.
 mod common;
 
 use common::{api, cpu_time, env_or, ms, percentile, print_table, verdict, DataDir, Server};
@@ -86,6 +89,13 @@ fn main() {
     let seconds: u64 = env_or("BENCH_SECONDS", 15);
     let warmup: u64 = env_or("BENCH_WARMUP_SECONDS", 2);
     let client_threads: usize = env_or("BENCH_CLIENT_THREADS", 1);
+    let instances: usize = env_or("BENCH_INSTANCES", 1usize).max(1);
+    if instances > 1 && !common::backend_is_postgres() {
+        eprintln!(
+            "BENCH_INSTANCES={instances} needs BENCH_BACKEND=postgres (sled is one process's)"
+        );
+        std::process::exit(2);
+    }
     const STOCK: u64 = 1_000_000_000;
     common::raise_fd_limit();
     let data = DataDir::new("orderstream-bench-orders-");
@@ -99,10 +109,12 @@ fn main() {
         ),
         ("ORDERSTREAM_ACCESS_TTL_SECONDS", "3600".to_owned()),
     ];
-    let mut server = Server::start(data.path(), &env);
+    let mut servers: Vec<Server> = (0..instances)
+        .map(|_| Server::start(data.path(), &env))
+        .collect();
     println!(
-        "orders_load: {clients} clients, {warmup} s warm-up + {seconds} s measured, server workers 2, \
-         client runtime threads {client_threads}, data {}",
+        "orders_load: {clients} clients, {warmup} s warm-up + {seconds} s measured, \
+         {instances} server(s) of 2 workers, client runtime threads {client_threads}, data {}",
         data.path().display()
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -114,7 +126,10 @@ fn main() {
         .pool_max_idle_per_host(clients * 2)
         .build()
         .unwrap();
-    let base = server.url("");
+    let bases: Vec<String> = servers.iter().map(|s| s.url("")).collect();
+    let base = bases[0].clone();
+    let servers_cpu =
+        |servers: &[Server]| -> Duration { servers.iter().map(|s| cpu_time(s.pid())).sum() };
 
     // Setup: users, one product each.
     let (users, products) = runtime.block_on(async {
@@ -129,7 +144,7 @@ fn main() {
     });
 
     // The run.
-    let server_cpu_before = cpu_time(server.pid());
+    let server_cpu_before = servers_cpu(&servers);
     let database_cpu_before = common::database_cpu_time();
     let own_cpu_before = cpu_time(std::process::id());
     let started = Instant::now();
@@ -139,10 +154,11 @@ fn main() {
         let tasks: Vec<_> = users
             .iter()
             .zip(&products)
-            .map(|(token, &product)| {
+            .enumerate()
+            .map(|(i, (token, &product))| {
                 tokio::spawn(client_loop(
                     client.clone(),
-                    base.clone(),
+                    bases[i % bases.len()].clone(),
                     token.clone(),
                     product,
                     measure_from,
@@ -158,7 +174,7 @@ fn main() {
     });
     let ended = Instant::now();
     let measured = ended.saturating_duration_since(measure_from).as_secs_f64();
-    let server_cpu = cpu_time(server.pid()) - server_cpu_before;
+    let server_cpu = servers_cpu(&servers) - server_cpu_before;
     let database_cpu = common::database_cpu_time()
         .zip(database_cpu_before)
         .map(|(after, before)| after.saturating_sub(before));
@@ -177,7 +193,7 @@ fn main() {
     let orders_per_second = measured_orders / measured;
 
     // Durability: SIGKILL, restart, and every acknowledged order must be there.
-    server.kill();
+    servers.iter_mut().for_each(Server::kill);
     let server = Server::start(data.path(), &env);
     let (stored_orders, stock_ok) = runtime.block_on(async {
         let base = server.url("");
@@ -247,7 +263,7 @@ fn main() {
             ),
         ],
         vec![
-            "server CPU (of 2 cores)".into(),
+            format!("server CPU (of 2 cores, {instances} instance(s))"),
             format!("{:.0}%", 100.0 * server_cpu.as_secs_f64() / wall / 2.0),
         ],
         vec![
