@@ -9,6 +9,7 @@
 //!
 //! Only meaningful on PostgreSQL (sled is one process's database): on sled each test prints why
 //! it is skipped and returns. The CI runs the suite again with `ORDERSTREAM_TEST_BACKEND=postgres`.
+mod database_outage;
 mod delivery;
 mod freshness;
 mod live;
