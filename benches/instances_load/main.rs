@@ -109,9 +109,10 @@ fn main() {
             "instances_load runs two server instances on one database, which only PostgreSQL \
              allows (sled is one process's database): run it with BENCH_BACKEND=postgres and the \
              `postgres` feature, e.g.\n    BENCH_BACKEND=postgres cargo bench --features \
-             redis,postgres --bench instances_load"
+             redis,postgres --bench instances_load (skipped)"
         );
-        std::process::exit(2);
+        // Not a failure: a plain `cargo bench` on sled goes on to the other harnesses.
+        std::process::exit(0);
     }
     common::require_tool("wrk", "apt-get install -y wrk");
     let products: usize = env_or("BENCH_PRODUCTS", 10_000);
