@@ -160,6 +160,7 @@ impl Application {
         self.store
             .flush()
             .map_err(|e| std::io::Error::other(e.to_string()))?;
+        self.store.close();
         tracing::info!("stopped; database flushed");
         Ok(())
     }

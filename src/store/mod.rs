@@ -68,8 +68,11 @@ struct Inner {
     cache_mb: u64,
     /// Read at open: it never changes, and caches need it while storage is failing too.
     database_id: String,
-    /// `None` while storage is failing and the database is being reopened (see `recovery`).
+    /// `None` while storage is failing and the database is being reopened (see `recovery`),
+    /// and for good once `closed`.
     engine: RwLock<Option<Arc<Engine>>>,
+    /// Set by `close`: the recovery watch must not reopen the database.
+    closed: std::sync::atomic::AtomicBool,
     health: Mutex<recovery::Health>,
     /// Wakes the recovery thread; dropping it (with the store) ends that thread.
     faults: mpsc::Sender<()>,
@@ -118,6 +121,7 @@ impl Store {
             database_id,
             cache_mb,
             engine: RwLock::new(Some(Arc::new(engine))),
+            closed: Default::default(),
             health: Mutex::default(),
             faults,
             catalog,
@@ -232,6 +236,10 @@ impl StorageOperations for Store {
 
     fn leads_delivery(&self) -> bool {
         true
+    }
+
+    fn close(&self) {
+        self.inner.close();
     }
 
     fn start_up_lock(&self) -> Result<Box<dyn Send>, StoreError> {

@@ -23,6 +23,8 @@ use super::{codec, lock, Inner, Store, StoreError, META_CATALOG_GENERATION};
 const LOOK_EVERY: Duration = Duration::from_secs(1);
 /// How often a reopen is tried while storage is failing.
 const RETRY_EVERY: Duration = Duration::from_secs(2);
+/// How long `close` waits for other holders of the database to let go.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
 pub(super) struct Health {
@@ -65,6 +67,26 @@ impl Inner {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
             .ok_or(StoreError::Unavailable)
+    }
+
+    /// Closes the database for good (a server stopping): takes the engine out and waits for
+    /// calls still holding it (the watch's periodic flush) to let go, so sled has released its
+    /// file lock when this returns, and keeps the watch from reopening it. Without the wait,
+    /// the last handle could go on the watch thread a moment after the server said it stopped,
+    /// and a process opening the data dir right then found it locked.
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let engine = self
+            .engine
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(engine) = engine {
+            let deadline = Instant::now() + CLOSE_WAIT;
+            while Arc::strong_count(&engine) > 1 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
     }
 
     fn set_engine(&self, engine: Option<Arc<Engine>>) {
@@ -133,6 +155,9 @@ pub(super) fn watch(store: Weak<Inner>, faults: Receiver<()>) {
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
                 let Some(inner) = store.upgrade() else { return };
+                if inner.closed.load(Ordering::Acquire) {
+                    return;
+                }
                 wait = look(&inner);
             }
         });
@@ -151,6 +176,8 @@ fn look(inner: &Inner) -> Duration {
                 RETRY_EVERY
             }
         },
+        // Closed meanwhile (the engine taken out by `close`, not by a fault): never reopen.
+        Err(_) if inner.closed.load(Ordering::Acquire) => LOOK_EVERY,
         Err(_) => match inner.reopen() {
             Ok(()) => LOOK_EVERY,
             Err(e) => {

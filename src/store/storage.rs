@@ -302,6 +302,9 @@ pub trait StorageOperations {
     fn durable(&self) -> Pending<()>;
     /// Flushes synchronously (shutdown, CLI commands).
     fn flush(&self) -> Result<(), StoreError>;
+    /// Closes the database at the end of a server's run: once this returns another process
+    /// (or a test) may open the same data. Calls made afterwards fail as unavailable.
+    fn close(&self);
     /// A value that moves forward with every catalog change (durably, in the same transaction).
     fn catalog_generation(&self) -> u64;
     /// Random id of this database, so caches shared between databases never mix entries.

@@ -385,6 +385,10 @@ impl StorageOperations for Pg {
         self.leads()
     }
 
+    fn close(&self) {
+        // Nothing to release for another process: the server keeps the database.
+    }
+
     fn start_up_lock(&self) -> Result<Box<dyn Send>, StoreError> {
         Pg::start_up_lock(self)
     }
