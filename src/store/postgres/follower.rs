@@ -140,24 +140,29 @@ impl Follower {
         }
     }
 
-    /// Reads the catalog generation, then hands over the events past the cursor.
+    /// Reads the catalog generation and hands over the events past the cursor.
     async fn look(&mut self) -> Result<(), sqlx::Error> {
-        let generation: i64 = sqlx::query_scalar("SELECT catalog_generation FROM meta")
-            .fetch_one(&self.pool)
-            .await?;
-        self.generation
-            .fetch_max(generation as u64, Ordering::AcqRel);
         loop {
-            let rows: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT id, body::text FROM events WHERE id > $1 \
-                 AND kind <> 'product.stock_low' ORDER BY id LIMIT $2",
+            // One round trip for both: the generation always comes (one row when no event
+            // does), and in the same snapshot as the events.
+            let rows: Vec<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
+                "SELECT m.catalog_generation, e.id, e.body::text FROM meta m \
+                 LEFT JOIN LATERAL (SELECT id, body FROM events WHERE id > $1 \
+                 AND kind <> 'product.stock_low' ORDER BY id LIMIT $2) e ON true ORDER BY e.id",
             )
             .bind(key(self.cursor.get()))
             .bind(PAGE)
             .fetch_all(&self.pool)
             .await?;
+            if let Some((generation, _, _)) = rows.first() {
+                self.generation
+                    .fetch_max(*generation as u64, Ordering::AcqRel);
+            }
             let full = rows.len() as i64 == PAGE;
-            for (id, body) in rows {
+            for (_, id, body) in rows {
+                let (Some(id), Some(body)) = (id, body) else {
+                    continue;
+                };
                 self.cursor = EventId::new(id as u64);
                 match order_event(&body) {
                     Ok(event) => (self.sink)(&event),
