@@ -4,7 +4,6 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use super::blocking;
-use super::shared_limits::SharedLimits;
 use super::throttle::LoginThrottle;
 use crate::actors::messages::CredentialsChanged;
 use crate::actors::Hub;
@@ -30,8 +29,6 @@ pub struct Accounts {
     hasher: Arc<PasswordHasher>,
     tokens: Arc<TokenIssuer>,
     throttle: LoginThrottle,
-    /// The same limits counted across the deployment (Redis), when there is a shared cache.
-    shared_limits: Option<SharedLimits>,
     /// Told when credentials stop being good, so open live streams holding them close.
     hub: Addr<Hub>,
 }
@@ -56,15 +53,8 @@ impl Accounts {
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),
             throttle,
-            shared_limits: None,
             hub,
         }
-    }
-
-    /// Counts login attempts and sign-ups per address across every instance as well.
-    pub fn with_shared_limits(mut self, limits: SharedLimits) -> Accounts {
-        self.shared_limits = Some(limits);
-        self
     }
 
     pub fn tokens(&self) -> &TokenIssuer {
@@ -83,10 +73,7 @@ impl Accounts {
         name: String,
         client: &str,
     ) -> Result<User, AppError> {
-        self.throttle.before_registration(client)?;
-        if let Some(shared) = &self.shared_limits {
-            shared.registration(client).await?;
-        }
+        self.throttle.before_registration(client).await?;
         let store = self.store.clone();
         let probe = email.clone();
         if blocking(move || Ok(store.user_by_email(&probe).is_ok())).await? {
@@ -123,16 +110,9 @@ impl Accounts {
         client: &str,
     ) -> Result<(User, TokenPair), AppError> {
         let email_key = email.trim().to_lowercase();
-        let mut delay = self.throttle.before_attempt(client, &email_key)?.delay;
-        if let Some(shared) = &self.shared_limits {
-            shared.login_attempt(client).await?;
-            shared.pair_attempt(client, &email_key).await?;
-            if let Some(failures) = shared.email_failures(&email_key).await {
-                delay = delay.max(LoginThrottle::delay_for(failures));
-            }
-        }
+        let attempt = self.throttle.before_attempt(client, &email_key).await?;
         // Slows guessing at an email under attack without refusing its owner.
-        tokio::time::sleep(delay).await;
+        tokio::time::sleep(attempt.delay).await;
         let store = self.store.clone();
         let email = Email::parse(email).ok();
         let found = blocking(move || Ok(email.and_then(|e| store.user_by_email(&e).ok()))).await?;
@@ -145,16 +125,10 @@ impl Accounts {
         };
         // The pair's failure was counted before the check; the email's is counted now.
         let Some(user) = user else {
-            self.throttle.after_failure(&email_key);
-            if let Some(shared) = &self.shared_limits {
-                shared.email_failed(&email_key).await;
-            }
+            self.throttle.after_failure(&email_key).await;
             return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
         };
-        self.throttle.after_success(client, &email_key);
-        if let Some(shared) = &self.shared_limits {
-            shared.pair_succeeded(client, &email_key).await;
-        }
+        self.throttle.after_success(client, &email_key).await;
         let pair = self.start_session(&user).await?;
         Ok((user, pair))
     }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::login_failures::FailureCounts;
+use super::shared_limits::SharedLimits;
 use crate::domain::ids::UserId;
 use crate::error::AppError;
 
@@ -53,6 +54,9 @@ pub struct LoginThrottle {
     failures_per_email: FailureCounts,
     /// Unlimited until `with_registrations_per_address_per_hour`.
     registrations_per_address: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    /// The same counts across every instance of the deployment (Redis), when there is one:
+    /// beside this instance's own, so they still count while Redis is away.
+    shared: Option<SharedLimits>,
     /// Password checks of password changes, per user: a stolen access token must not be a
     /// way to guess the password faster than the login allows. Spent before the check, a
     /// success too, so parallel guesses cannot all pass before the first failure counts.
@@ -88,6 +92,7 @@ impl LoginThrottle {
             failure_budget: failures_per_email_per_hour.max(1),
             failures_per_email: FailureCounts::new(),
             registrations_per_address: None,
+            shared: None,
             password_checks: Arc::new(RateLimiter::keyed(quota(
                 Duration::from_secs(3600),
                 failures_per_email_per_hour,
@@ -108,10 +113,19 @@ impl LoginThrottle {
         self
     }
 
+    /// Counts across the deployment too (see `SharedLimits`).
+    pub fn with_shared_counts(mut self, shared: SharedLimits) -> LoginThrottle {
+        self.shared = Some(shared);
+        self
+    }
+
     /// Counts one registration attempt from `address`; refuses when it is over its budget.
-    pub fn before_registration(&self, address: &str) -> Result<(), AppError> {
-        match &self.registrations_per_address {
-            Some(limiter) => limiter.check_key(&address.to_owned()).map_err(too_many),
+    pub async fn before_registration(&self, address: &str) -> Result<(), AppError> {
+        if let Some(limiter) = &self.registrations_per_address {
+            limiter.check_key(&address.to_owned()).map_err(too_many)?;
+        }
+        match &self.shared {
+            Some(shared) => shared.registration(address).await,
             None => Ok(()),
         }
     }
@@ -119,7 +133,11 @@ impl LoginThrottle {
     /// Counts one attempt from `address` on `email`, and counts it as a failure before the
     /// password is checked (handed back by `after_success`); refuses when the address is over
     /// its attempts or its failures on this email. The answer says how long to wait first.
-    pub fn before_attempt(&self, address: &str, email: &str) -> Result<LoginAttempt, AppError> {
+    pub async fn before_attempt(
+        &self,
+        address: &str,
+        email: &str,
+    ) -> Result<LoginAttempt, AppError> {
         self.per_address
             .check_key(&address.to_owned())
             .map_err(too_many)?;
@@ -132,28 +150,34 @@ impl LoginThrottle {
         }
         // Confirmed failures only: attempts still in flight (a user signing in from several
         // devices, a client retrying) must not slow each other down.
-        let failures_on_email = self.failures_per_email.peek(email);
+        let mut failures_on_email = self.failures_per_email.peek(email);
+        if let Some(shared) = &self.shared {
+            shared.login_attempt(address).await?;
+            shared.pair_attempt(address, email).await?;
+            let everywhere = shared.email_failures(email).await.unwrap_or_default();
+            failures_on_email = failures_on_email.max(everywhere);
+        }
         Ok(LoginAttempt {
             delay: slowdown(failures_on_email),
         })
     }
 
-    /// The wait before checking a password for an email that failed `failures` times this
-    /// hour (for counts kept elsewhere: `SharedLimits`).
-    pub fn delay_for(failures: u32) -> Duration {
-        slowdown(failures)
-    }
-
     /// The password was right: this address starts afresh on this email, and the attempt is
     /// no failure of the email.
-    pub fn after_success(&self, address: &str, email: &str) {
+    pub async fn after_success(&self, address: &str, email: &str) {
         self.failures_per_pair.clear(&pair_key(email, address));
+        if let Some(shared) = &self.shared {
+            shared.pair_succeeded(address, email).await;
+        }
     }
 
     /// The password was wrong: one more failure of the email, which slows later attempts on it
     /// from every address. (The pair's failure was counted before the check.)
-    pub fn after_failure(&self, email: &str) {
+    pub async fn after_failure(&self, email: &str) {
         self.failures_per_email.count(email);
+        if let Some(shared) = &self.shared {
+            shared.email_failed(email).await;
+        }
     }
 
     pub fn retain_recent(&self) {
@@ -169,16 +193,18 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
-    #[test]
-    fn attempts_in_flight_do_not_slow_each_other() {
+    #[tokio::test]
+    async fn attempts_in_flight_do_not_slow_each_other() {
         let throttle = LoginThrottle::new(1000, 10);
-        let attempts: Vec<_> = (0..8)
-            .map(|_| {
+        let mut attempts = Vec::new();
+        for _ in 0..8 {
+            attempts.push(
                 throttle
                     .before_attempt("10.0.0.1", "a@example.com")
-                    .unwrap()
-            })
-            .collect();
+                    .await
+                    .unwrap(),
+            );
+        }
         assert!(attempts.iter().all(|a| a.delay == Duration::ZERO));
     }
 
@@ -189,25 +215,29 @@ mod tests {
         assert_eq!(slowdown(u32::MAX), MAX_SLOWDOWN);
     }
 
-    #[test]
-    fn failures_from_one_address_do_not_refuse_another() {
+    #[tokio::test]
+    async fn failures_from_one_address_do_not_refuse_another() {
         let throttle = LoginThrottle::new(1000, 3);
         for _ in 0..3 {
             throttle
                 .before_attempt("10.0.0.1", "a@example.com")
+                .await
                 .unwrap();
-            throttle.after_failure("a@example.com");
+            throttle.after_failure("a@example.com").await;
         }
         assert!(throttle
             .before_attempt("10.0.0.1", "a@example.com")
+            .await
             .is_err());
         let owner = throttle
             .before_attempt("10.0.0.2", "a@example.com")
+            .await
             .unwrap();
         assert!(owner.delay > Duration::ZERO && owner.delay <= MAX_SLOWDOWN);
-        throttle.after_success("10.0.0.2", "a@example.com");
+        throttle.after_success("10.0.0.2", "a@example.com").await;
         assert!(throttle
             .before_attempt("10.0.0.1", "a@example.com")
+            .await
             .is_err());
     }
 }

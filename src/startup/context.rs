@@ -45,12 +45,18 @@ impl Context {
             clock.clone(),
         );
         let hasher = PasswordHasher::new(settings.argon2_memory_kib, settings.argon2_iterations);
+        let cache = Arc::new(cache::build(settings, &store)?);
         let throttle = LoginThrottle::new(
             settings.login_attempts_per_ip_per_minute,
             settings.login_failures_per_email_per_hour,
         )
-        .with_registrations_per_address_per_hour(settings.registrations_per_ip_per_hour);
-        let cache = Arc::new(cache::build(settings, &store)?);
+        .with_registrations_per_address_per_hour(settings.registrations_per_ip_per_hour)
+        .with_shared_counts(SharedLimits::new(
+            cache.clone(),
+            settings.login_attempts_per_ip_per_minute,
+            settings.registrations_per_ip_per_hour,
+            settings.login_failures_per_email_per_hour,
+        ));
         let live_limits = limits::live_limits(settings);
         tracing::debug!(?live_limits, "live connection limits");
         let hub = Hub::with_limits(live_limits).start();
@@ -72,13 +78,7 @@ impl Context {
             settings.backup_keep,
         );
         let services = Services {
-            accounts: Accounts::new(store.clone(), hasher, tokens, throttle, hub.clone())
-                .with_shared_limits(SharedLimits::new(
-                    cache.clone(),
-                    settings.login_attempts_per_ip_per_minute,
-                    settings.registrations_per_ip_per_hour,
-                    settings.login_failures_per_email_per_hour,
-                )),
+            accounts: Accounts::new(store.clone(), hasher, tokens, throttle, hub.clone()),
             catalog: Catalog::new(store.clone(), cache, clock.clone()),
             cart: Carts::new(store.clone()),
             orders: Orders::new(store.clone(), hub.clone(), registry, clock.clone()),
