@@ -70,6 +70,7 @@ impl Application {
     ) -> Result<Application, StartupError> {
         let context = Context::open_with_clock(&settings, clock)?;
         context.prepare(&settings)?;
+        context.follow_commits(&settings)?;
         let listener = TcpListener::bind(&settings.addr)?;
         let port = listener.local_addr()?.port();
         let mail_settings = mail::mail_settings(&settings, port)?;

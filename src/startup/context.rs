@@ -1,6 +1,6 @@
 //! Everything but the HTTP server: store, cache, actors and services, which the CLI
 //! subcommands use too.
-use actix::Actor;
+use actix::{Actor, Addr};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +27,8 @@ pub struct Context {
     pub services: Services,
     /// The clock every service decides time-based rules on.
     pub clock: Clock,
+    /// Where committed events go live (see `follow_commits`).
+    hub: Addr<Hub>,
 }
 
 impl Context {
@@ -60,17 +62,6 @@ impl Context {
         let live_limits = limits::live_limits(settings);
         tracing::debug!(?live_limits, "live connection limits");
         let hub = Hub::with_limits(live_limits).start();
-        let (events_hub, revocations_hub) = (hub.clone(), hub.clone());
-        let sink = CommitSink {
-            events: Box::new(move |event| events_hub.do_send(Publish(Arc::new(event.clone())))),
-            revocations: Box::new(move |r| revocations_hub.do_send(CredentialsChanged::from(r))),
-        };
-        store
-            .follow_commits(
-                sink,
-                Duration::from_millis(settings.live_catch_up_ms.max(10)),
-            )
-            .map_err(StartupError::Store)?;
         let registry = OrderRegistry::new(store.clone(), hub.clone(), clock.clone()).start();
         let backup_schedule = BackupSchedule::from_settings(
             settings.backup_dir.as_deref(),
@@ -82,7 +73,7 @@ impl Context {
             catalog: Catalog::new(store.clone(), cache, clock.clone()),
             cart: Carts::new(store.clone()),
             orders: Orders::new(store.clone(), hub.clone(), registry, clock.clone()),
-            notifications: Notifications::new(store.clone(), hub, clock.clone()),
+            notifications: Notifications::new(store.clone(), hub.clone(), clock.clone()),
             backups: Backups::new(store.clone(), backup_schedule),
             webhooks: Webhooks::new(
                 store.clone(),
@@ -94,6 +85,7 @@ impl Context {
             store,
             services,
             clock,
+            hub,
         })
     }
 
@@ -106,6 +98,20 @@ impl Context {
             .ensure_admin(&email, &password)
             .map_err(|e| StartupError::Config(e.to_string()))?;
         Ok(())
+    }
+
+    /// Hands what the database commits, from this process or another sharing it, to the live
+    /// hub (a server's job: the CLI commands have no streams to feed).
+    pub fn follow_commits(&self, settings: &Settings) -> Result<(), StartupError> {
+        let (events_hub, revocations_hub) = (self.hub.clone(), self.hub.clone());
+        let sink = CommitSink {
+            events: Box::new(move |event| events_hub.do_send(Publish(Arc::new(event.clone())))),
+            revocations: Box::new(move |r| revocations_hub.do_send(CredentialsChanged::from(r))),
+        };
+        let catch_up = Duration::from_millis(settings.live_catch_up_ms.max(10));
+        self.store
+            .follow_commits(sink, catch_up)
+            .map_err(StartupError::Store)
     }
 
     /// What a server does to its data before serving: the configured admin, a hint when
