@@ -75,30 +75,27 @@ impl Deployment {
     /// Starts `n` instances with `env` on top of the test defaults. The first one starts alone
     /// (it migrates the new database and creates the admin), the others together after it.
     pub async fn start(n: usize, env: &[(&str, &str)]) -> Deployment {
-        assert!(n >= 1);
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut all_env: Vec<(&str, &str)> = COMMON_ENV.to_vec();
-        all_env.extend_from_slice(env);
-        let first = start_with(dir.path(), 0, &all_env).await;
-        let others = join_all((1..n).map(|run| start_with(dir.path(), run, &all_env))).await;
-        let mut servers = vec![first];
-        servers.extend(others);
-        for server in &mut servers {
-            server.api.client = http_client();
-        }
-        Deployment {
-            alive: vec![true; n],
-            servers,
-            dir,
-        }
+        Deployment::launch(n, env, 1).await
     }
 
     /// Starts `n` instances at the same moment on a new database (`docker compose up`).
     pub async fn start_together(n: usize, env: &[(&str, &str)]) -> Deployment {
+        Deployment::launch(n, env, 0).await
+    }
+
+    /// The first `alone` instances one after another, then the rest at once.
+    async fn launch(n: usize, env: &[(&str, &str)], alone: usize) -> Deployment {
+        assert!(n >= 1);
         let dir = tempfile::tempdir().expect("temp dir");
         let mut all_env: Vec<(&str, &str)> = COMMON_ENV.to_vec();
         all_env.extend_from_slice(env);
-        let mut servers = join_all((0..n).map(|run| start_with(dir.path(), run, &all_env))).await;
+        let mut servers = Vec::new();
+        for run in 0..alone.min(n) {
+            servers.push(start_with(dir.path(), run, &all_env).await);
+        }
+        servers.extend(
+            join_all((servers.len()..n).map(|run| start_with(dir.path(), run, &all_env))).await,
+        );
         for server in &mut servers {
             server.api.client = http_client();
         }
