@@ -3,8 +3,11 @@
 //!
 //! One throwaway cluster per test process, started on first use: `initdb` into a temporary
 //! directory (as the `postgres` OS user when we are root: PostgreSQL refuses to run as root), a
-//! free port on 127.0.0.1, durability off (`fsync`, `synchronous_commit`, `full_page_writes`: a
-//! crash of the *server under test* is what the kill -9 tests are about, not one of the host).
+//! free port on 127.0.0.1, durability off (`fsync`, `full_page_writes`: a crash of the *server
+//! under test* is what the kill -9 tests are about, not one of the host). Commits stay
+//! synchronous (without fsync that costs a write, not a flush): after an asynchronous commit
+//! VACUUM cannot mark the rows' pages all-visible yet, and the planner then prefers other plans
+//! than it does in production (`ops::postgres_plans` checks those plans).
 //! It is stopped (`pg_ctl stop -m immediate`) and its directory removed at exit; a watchdog
 //! does the same if the test process dies without running its exit handlers (SIGKILL, ^C).
 //! Each test gets its own database, `t_<pid>_<n>` (a `CREATE DATABASE` from template1), so tests
@@ -18,6 +21,10 @@
 //! nothing but std, libc and tempfile) and call [`configure`] first: their backend is chosen by
 //! `BENCH_BACKEND`, and their cluster runs durably (fsync, synchronous_commit and
 //! full_page_writes on), so an order's figures include the cost of a real commit.
+//!
+//! Two knobs for measuring: `PG_CLUSTER_OPTIONS` adds server options (e.g. `-c
+//! shared_preload_libraries=pg_stat_statements`), and `PG_CLUSTER_SOCKET=1` hands out URLs
+//! that connect through the cluster's Unix socket instead of TCP on 127.0.0.1.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -37,8 +44,9 @@ pub const POOL_SIZE: u32 = 8;
 pub struct Settings {
     /// The env var naming the backend: `sled` (or unset, or empty) or `postgres`.
     pub backend_var: &'static str,
-    /// `fsync`, `synchronous_commit` and `full_page_writes` on (PostgreSQL's own defaults), and
-    /// initdb syncs its files: what a commit costs in a real deployment. Off for the suite.
+    /// `fsync` and `full_page_writes` on (PostgreSQL's own defaults), and initdb syncs its
+    /// files: what a commit costs in a real deployment. Off for the suite (`synchronous_commit`
+    /// is on for both).
     pub durable: bool,
     /// When the var says `postgres` but PostgreSQL is missing: an error (true), or sled with the
     /// reason printed (false; except with `CI=true`, which is always an error).
@@ -286,9 +294,10 @@ impl Cluster {
             let durability = if durable { "on" } else { "off" };
             let options = format!(
                 "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={durability} \
-                 -c synchronous_commit={durability} -c full_page_writes={durability} \
-                 -c max_connections=600 -c shared_buffers=128MB",
-                sock.display()
+                 -c synchronous_commit=on -c full_page_writes={durability} \
+                 -c max_connections=600 -c shared_buffers=128MB {}",
+                sock.display(),
+                std::env::var("PG_CLUSTER_OPTIONS").unwrap_or_default()
             );
             let started_server = check(
                 "pg_ctl start",
@@ -357,6 +366,13 @@ impl Cluster {
     }
 
     pub fn url(&self, database: &str) -> String {
+        if std::env::var_os("PG_CLUSTER_SOCKET").is_some() {
+            return format!(
+                "postgres://postgres@localhost/{database}?host={}&port={}",
+                self.root.join("sock").display(),
+                self.port
+            );
+        }
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
@@ -436,7 +452,7 @@ fn fresh_databases_are_distinct_and_reachable() {
     let described = cluster.describe();
     assert!(!cluster.durable, "{described}");
     assert!(
-        described.contains("fsync=off, synchronous_commit=off, full_page_writes=off"),
+        described.contains("fsync=off, synchronous_commit=on, full_page_writes=off"),
         "{described}"
     );
     for url in [&a, &b] {
