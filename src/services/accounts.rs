@@ -253,25 +253,26 @@ impl Accounts {
     }
 
     /// Access token → the user, if the token is valid, unrevoked and of the current version.
-    /// Runs on every authenticated request: its store reads go to the blocking pool, since a
-    /// read that blocks on the async worker stalls every connection of that worker.
+    /// Runs on every authenticated request: a hot call (`HotCalls`), never a read that blocks
+    /// the async worker and with it every connection of that worker.
     pub async fn authenticate(&self, token: &str) -> Result<CurrentUser, AppError> {
         let unauthorized = || AppError::Unauthorized(BAD_TOKEN.into());
         let claims = self.tokens.decode_access(token).ok_or_else(unauthorized)?;
         let user_id = claims.user_id().ok_or_else(unauthorized)?;
-        let store = self.store.clone();
-        blocking(move || {
-            let user = match store.token_user(user_id, &claims.jti) {
-                Ok(Some(user)) => user,
-                Ok(None) | Err(StoreError::NotFound) => return Err(unauthorized()),
-                Err(e) => return Err(e.into()),
-            };
-            if user.token_version != claims.ver {
-                return Err(unauthorized());
-            }
-            Ok(CurrentUser { user, claims })
-        })
-        .await
+        let found = self
+            .store
+            .clone()
+            .token_user_soon(user_id, claims.jti.clone())
+            .await;
+        let user = match found {
+            Ok(Some(user)) => user,
+            Ok(None) | Err(StoreError::NotFound) => return Err(unauthorized()),
+            Err(e) => return Err(e.into()),
+        };
+        if user.token_version != claims.ver {
+            return Err(unauthorized());
+        }
+        Ok(CurrentUser { user, claims })
     }
 
     /// The email of each of `ids` that still exists, for admin pages that name customers.

@@ -6,7 +6,7 @@ use crate::domain::catalog::Product;
 use crate::domain::ids::{ProductId, UserId};
 use crate::domain::money::Money;
 use crate::error::AppError;
-use crate::store::{SharedStorage, StoreError};
+use crate::store::{CartChange, SharedStorage, StoreError};
 
 #[derive(Clone)]
 pub struct Carts {
@@ -60,6 +60,20 @@ impl From<CartError> for StoreError {
     }
 }
 
+/// The cart's lines with their products; lines of products not in `products` (deleted) are
+/// left out.
+fn lines_of(cart: &Cart, products: Vec<Product>) -> CartView {
+    let lines = cart
+        .lines
+        .iter()
+        .filter_map(|line| {
+            let product = products.iter().find(|p| p.id == line.product_id)?;
+            Some((product.clone(), line.quantity.get()))
+        })
+        .collect();
+    CartView { lines }
+}
+
 fn cart_error(e: StoreError) -> AppError {
     match e {
         StoreError::Conflict(message) => AppError::field("quantity", &message),
@@ -88,16 +102,7 @@ impl Carts {
 
     fn join(&self, cart: &Cart) -> Result<CartView, AppError> {
         let ids: Vec<ProductId> = cart.lines.iter().map(|l| l.product_id).collect();
-        let products = self.store.products(&ids)?;
-        let lines = cart
-            .lines
-            .iter()
-            .filter_map(|line| {
-                let product = products.iter().find(|p| p.id == line.product_id)?;
-                Some((product.clone(), line.quantity.get()))
-            })
-            .collect();
-        Ok(CartView { lines })
+        Ok(lines_of(cart, self.store.products(&ids)?))
     }
 
     /// Adds to the product's line (or starts one). Unknown product: 404.
@@ -107,15 +112,30 @@ impl Carts {
         product: ProductId,
         quantity: Quantity,
     ) -> Result<CartView, AppError> {
-        self.off_worker(move |carts| {
-            carts.store.product(product)?;
-            let cart = carts
-                .store
-                .update_cart(user, &|cart| Ok(cart.add(product, quantity)?))
-                .map_err(cart_error)?;
-            carts.join(&cart)
-        })
-        .await
+        // A hot call (`HotCalls`): the busiest write of a shopper.
+        let change: CartChange = Box::new(move |cart| Ok(cart.add(product, quantity)?));
+        let (added, cart) = self
+            .store
+            .clone()
+            .add_to_cart_soon(user, product, change)
+            .await
+            .map_err(cart_error)?;
+        // Only the other lines' products are read again (none, for a cart of one product).
+        let others: Vec<ProductId> = cart
+            .lines
+            .iter()
+            .map(|l| l.product_id)
+            .filter(|id| *id != product)
+            .collect();
+        let mut products = match others.is_empty() {
+            true => Vec::new(),
+            false => {
+                let store = self.store.clone();
+                blocking(move || Ok(store.products(&others)?)).await?
+            }
+        };
+        products.push(added);
+        Ok(lines_of(&cart, products))
     }
 
     pub async fn set(

@@ -39,16 +39,16 @@ pub use recovery::StorageHealth;
 pub use restore::restore_backup;
 pub use snapshot::Snapshot;
 pub use storage::{
-    AccountStorage, CartStorage, CatalogStorage, CommitSink, EventStorage, MailStorage,
-    OrderStorage, Pending, Revocation, SharedStorage, Storage, StorageOperations, TokenStorage,
-    WebhookStorage,
+    AccountStorage, CartChange, CartStorage, CatalogStorage, CommitSink, EventStorage, HotCalls,
+    MailStorage, OrderStorage, Pending, Revocation, SharedStorage, Storage, StorageOperations,
+    TokenStorage, WebhookStorage,
 };
 
 /// The storage traits, for code that calls a backend through `SharedStorage`.
 pub mod prelude {
     pub use super::storage::{
-        AccountStorage, CartStorage, CatalogStorage, EventStorage, MailStorage, OrderStorage,
-        StorageOperations, TokenStorage, WebhookStorage,
+        AccountStorage, CartStorage, CatalogStorage, EventStorage, HotCalls, MailStorage,
+        OrderStorage, StorageOperations, TokenStorage, WebhookStorage,
     };
 }
 pub use tokens::{RefreshOutcome, RefreshRecord, Rotation};
@@ -187,6 +187,9 @@ fn bump_generation(
     meta.insert(META_CATALOG_GENERATION, &next.to_be_bytes())?;
     Ok(next)
 }
+
+/// sled answers from memory in microseconds: its hot calls run on the blocking pool like the rest.
+impl HotCalls for Store {}
 
 impl StorageOperations for Store {
     fn durable(&self) -> Pending<()> {

@@ -2,11 +2,10 @@
 use sqlx::Row;
 
 use super::rows::{self, corrupt, id, key, USER_COLUMNS};
-use super::{error_of, error_or_missing_reference, Pg, Tx};
-use crate::domain::cart::Cart;
+use super::{error_of, Pg, Tx};
 use crate::domain::ids::{FamilyId, UserId};
 use crate::domain::user::{Email, User};
-use crate::store::storage::{AccountStorage, CartStorage, TokenStorage};
+use crate::store::storage::{AccountStorage, TokenStorage};
 use crate::store::{RefreshOutcome, RefreshRecord, Rotation, StoreError};
 
 async fn write_user(tx: &mut Tx, user: &User, insert: bool) -> Result<(), StoreError> {
@@ -289,21 +288,7 @@ impl TokenStorage for Pg {
     }
 
     fn token_user(&self, user: UserId, jti: &str) -> Result<Option<User>, StoreError> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS}, EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $2) \
-             AS revoked FROM users WHERE id = $1"
-        );
-        let row = self.wait(
-            sqlx::query(&sql)
-                .bind(key(user.get()))
-                .bind(jti)
-                .fetch_optional(self.pool()),
-        )?;
-        let row = row.ok_or(StoreError::NotFound)?;
-        match row.try_get::<bool, _>("revoked").map_err(corrupt)? {
-            true => Ok(None),
-            false => rows::user(&row).map(Some),
-        }
+        self.wait_store(self.read_token_user(user, jti))
     }
 
     fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
@@ -317,65 +302,28 @@ impl TokenStorage for Pg {
     }
 }
 
-/// A user's cart as stored, locked until the transaction ends; None when there is no row.
-async fn locked_cart(tx: &mut Tx, user: UserId) -> Result<Option<String>, StoreError> {
-    sqlx::query_scalar("SELECT lines::text FROM carts WHERE user_id = $1 FOR UPDATE")
-        .bind(key(user.get()))
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(error_of)
-}
-
-impl CartStorage for Pg {
-    fn cart(&self, user: UserId) -> Result<Cart, StoreError> {
-        let lines: Option<String> = self.wait(
-            sqlx::query_scalar("SELECT lines::text FROM carts WHERE user_id = $1")
-                .bind(key(user.get()))
-                .fetch_optional(self.pool()),
-        )?;
-        match lines {
-            Some(lines) => serde_json::from_str(&lines).map_err(corrupt),
-            None => Ok(Cart::default()),
-        }
-    }
-
-    fn update_cart(
+impl Pg {
+    pub(super) async fn read_token_user(
         &self,
         user: UserId,
-        change: &dyn Fn(&mut Cart) -> Result<(), StoreError>,
-    ) -> Result<Cart, StoreError> {
-        // A cart is not acknowledged as durable (on sled neither): its commit does not wait for
-        // the WAL flush, which on a slow disk is most of a write's time. It is still atomic; a
-        // crash may lose the last fraction of a second of cart changes, never an order
-        // (placements commit synchronously).
-        let begin = "BEGIN; SET LOCAL synchronous_commit = off";
-        self.transaction_from(begin, async |tx| {
-            let lines = match locked_cart(tx, user).await? {
-                Some(lines) => lines,
-                None => {
-                    // No row to lock yet: make an empty one (two first writes then take turns
-                    // rather than overwrite each other). A user that does not exist fails the
-                    // foreign key.
-                    sqlx::query(
-                        "INSERT INTO carts (user_id, lines) VALUES ($1, '{\"lines\": []}') \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(key(user.get()))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(|e| error_or_missing_reference(e, StoreError::NotFound))?;
-                    locked_cart(tx, user).await?.ok_or(StoreError::NotFound)?
-                }
-            };
-            let mut cart: Cart = serde_json::from_str(&lines).map_err(corrupt)?;
-            change(&mut cart)?;
-            sqlx::query("UPDATE carts SET lines = $2::jsonb WHERE user_id = $1")
+        jti: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $2) \
+             AS revoked FROM users WHERE id = $1"
+        );
+        let row = self.noted(
+            sqlx::query(&sql)
                 .bind(key(user.get()))
-                .bind(serde_json::to_string(&cart).map_err(corrupt)?)
-                .execute(&mut **tx)
-                .await
-                .map_err(error_of)?;
-            Ok(cart)
-        })
+                .bind(jti)
+                .fetch_optional(self.pool())
+                .await,
+            error_of,
+        )?;
+        let row = row.ok_or(StoreError::NotFound)?;
+        match row.try_get::<bool, _>("revoked").map_err(corrupt)? {
+            true => Ok(None),
+            false => rows::user(&row).map(Some),
+        }
     }
 }

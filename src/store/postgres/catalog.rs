@@ -1,5 +1,7 @@
 //! Categories and products on PostgreSQL. Every write bumps the catalog generation in its own
 //! transaction; lists are answered by the indexes of the schema (one per filter and ordering).
+use std::collections::HashMap;
+
 use sqlx::{Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
 
@@ -106,10 +108,10 @@ fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &ProductFilter) {
     }
     match filter.in_stock {
         Some(true) => {
-            query.push(" AND stock > 0");
+            query.push(" AND in_stock");
         }
         Some(false) => {
-            query.push(" AND stock = 0");
+            query.push(" AND NOT in_stock");
         }
         None => {}
     }
@@ -427,23 +429,23 @@ impl CatalogStorage for Pg {
     }
 
     fn product(&self, id: ProductId) -> Result<Product, StoreError> {
-        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1");
-        let row = self.wait(
-            sqlx::query(&sql)
-                .bind(key(id.get()))
-                .fetch_optional(self.pool()),
-        )?;
-        rows::product(&row.ok_or(StoreError::NotFound)?)
+        self.wait_store(self.read_product(id))
     }
 
     fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, StoreError> {
         let keys: Vec<i64> = ids.iter().map(|id| key(id.get())).collect();
-        let sql = format!(
-            "SELECT {PRODUCT_COLUMNS} FROM products JOIN UNNEST($1::bigint[]) WITH ORDINALITY \
-             AS asked(id, position) USING (id) ORDER BY asked.position"
-        );
+        // `= ANY` is planned as primary-key lookups whatever the array; a join on UNNEST got a
+        // generic plan that scanned the whole table (hot under orders: each stock change leaves
+        // a dead row version behind until vacuum).
+        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY($1)");
         let found = self.wait(sqlx::query(&sql).bind(keys).fetch_all(self.pool()))?;
-        found.iter().map(rows::product).collect()
+        let found: HashMap<ProductId, Product> = found
+            .iter()
+            .map(|row| rows::product(row).map(|p| (p.id, p)))
+            .collect::<Result<_, _>>()?;
+        // In the order asked, as often as asked (as the join answered).
+        let ordered = ids.iter().filter_map(|id| found.get(id).cloned()).collect();
+        Ok(ordered)
     }
 
     fn list_products(
@@ -486,5 +488,19 @@ impl CatalogStorage for Pg {
         )
         .map(|n| n as usize)
         .unwrap_or(0)
+    }
+}
+
+impl Pg {
+    pub(super) async fn read_product(&self, id: ProductId) -> Result<Product, StoreError> {
+        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1");
+        let row = self.noted(
+            sqlx::query(&sql)
+                .bind(key(id.get()))
+                .fetch_optional(self.pool())
+                .await,
+            error_of,
+        )?;
+        rows::product(&row.ok_or(StoreError::NotFound)?)
     }
 }

@@ -48,78 +48,110 @@ pub(super) async fn append(
     .fetch_one(&mut **tx)
     .await
     .map_err(error_of)?;
-    let first = (last - entries.len() as i64 + 1) as u64;
-    let mut written = Vec::with_capacity(entries.len());
-    let (mut ids, mut kinds, mut users, mut orders, mut for_user, mut bodies) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for (n, entry) in entries.into_iter().enumerate() {
-        let id = EventId::new(first + n as u64);
-        let logged = match entry {
-            NewEntry::Order {
-                kind,
-                user_id,
-                order_id,
-                status,
-                previous,
-                at,
-            } => {
-                users.push(Some(key(user_id.get())));
-                orders.push(Some(key(order_id.get())));
-                // A shopper's stream and notifications are the status of their orders; a
-                // creation is news for admins, who read the whole log.
-                for_user.push(kind == EventKind::OrderStatus);
-                kinds.push(kind.as_str().to_owned());
-                LogEntry::Order(OrderEvent {
-                    id,
+    let (rows, written) = EventRows::numbered(last, entries)?;
+    sqlx::query(&format!(
+        "INSERT INTO events (id, kind, user_id, order_id, for_user, body) {}",
+        EventRows::SELECT_1_TO_6
+    ))
+    .bind(rows.ids)
+    .bind(rows.kinds)
+    .bind(rows.users)
+    .bind(rows.orders)
+    .bind(rows.for_user)
+    .bind(rows.bodies)
+    .execute(&mut **tx)
+    .await
+    .map_err(error_of)?;
+    Ok(written)
+}
+
+/// Log entries as the columns of `events`, one array per column.
+pub(super) struct EventRows {
+    pub ids: Vec<i64>,
+    pub kinds: Vec<String>,
+    pub users: Vec<Option<i64>>,
+    pub orders: Vec<Option<i64>>,
+    pub for_user: Vec<bool>,
+    pub bodies: Vec<String>,
+}
+
+impl EventRows {
+    /// The rows from six array parameters $1..$6 (ids, kinds, users, orders, for_user, bodies).
+    pub const SELECT_1_TO_6: &str = "SELECT id, kind, user_id, order_id, for_user, body::jsonb \
+         FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bool[], \
+         $6::text[]) AS e(id, kind, user_id, order_id, for_user, body)";
+
+    /// `entries` numbered up to `last` (the head after taking their ids), as rows and as the
+    /// entries answered.
+    pub fn numbered(
+        last: i64,
+        entries: Vec<NewEntry>,
+    ) -> Result<(EventRows, Vec<LogEntry>), StoreError> {
+        let first = (last - entries.len() as i64 + 1) as u64;
+        let mut written = Vec::with_capacity(entries.len());
+        let mut rows = EventRows {
+            ids: vec![],
+            kinds: vec![],
+            users: vec![],
+            orders: vec![],
+            for_user: vec![],
+            bodies: vec![],
+        };
+        for (n, entry) in entries.into_iter().enumerate() {
+            let id = EventId::new(first + n as u64);
+            let logged = match entry {
+                NewEntry::Order {
                     kind,
                     user_id,
                     order_id,
                     status,
                     previous,
                     at,
-                })
-            }
-            NewEntry::StockLow {
-                product_id,
-                name,
-                stock,
-                threshold,
-                at,
-            } => {
-                users.push(None);
-                orders.push(None);
-                for_user.push(false);
-                kinds.push("product.stock_low".to_owned());
-                LogEntry::StockLow(StockLowEvent {
-                    id,
+                } => {
+                    rows.users.push(Some(key(user_id.get())));
+                    rows.orders.push(Some(key(order_id.get())));
+                    // A shopper's stream and notifications are the status of their orders; a
+                    // creation is news for admins, who read the whole log.
+                    rows.for_user.push(kind == EventKind::OrderStatus);
+                    rows.kinds.push(kind.as_str().to_owned());
+                    LogEntry::Order(OrderEvent {
+                        id,
+                        kind,
+                        user_id,
+                        order_id,
+                        status,
+                        previous,
+                        at,
+                    })
+                }
+                NewEntry::StockLow {
                     product_id,
                     name,
                     stock,
                     threshold,
                     at,
-                })
-            }
-        };
-        ids.push(key(id.get()));
-        bodies.push(serde_json::to_string(&logged).map_err(corrupt)?);
-        written.push(logged);
+                } => {
+                    rows.users.push(None);
+                    rows.orders.push(None);
+                    rows.for_user.push(false);
+                    rows.kinds.push("product.stock_low".to_owned());
+                    LogEntry::StockLow(StockLowEvent {
+                        id,
+                        product_id,
+                        name,
+                        stock,
+                        threshold,
+                        at,
+                    })
+                }
+            };
+            rows.ids.push(key(id.get()));
+            rows.bodies
+                .push(serde_json::to_string(&logged).map_err(corrupt)?);
+            written.push(logged);
+        }
+        Ok((rows, written))
     }
-    sqlx::query(
-        "INSERT INTO events (id, kind, user_id, order_id, for_user, body) \
-         SELECT id, kind, user_id, order_id, for_user, body::jsonb FROM UNNEST(\
-         $1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bool[], $6::text[]) \
-         AS e(id, kind, user_id, order_id, for_user, body)",
-    )
-    .bind(ids)
-    .bind(kinds)
-    .bind(users)
-    .bind(orders)
-    .bind(for_user)
-    .bind(bodies)
-    .execute(&mut **tx)
-    .await
-    .map_err(error_of)?;
-    Ok(written)
 }
 
 fn entry(body: &str) -> Result<LogEntry, StoreError> {

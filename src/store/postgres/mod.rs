@@ -3,7 +3,10 @@
 //!
 //! The storage calls are synchronous and run on the blocking pool (see `storage.rs`); sqlx is
 //! async. The pool lives on a small runtime of its own, which drives the sockets; a call waits
-//! on its query from the calling thread with that runtime's context entered (`Pg::wait`). So a
+//! on its query from the calling thread with that runtime's context entered (`Pg::wait`).
+//! The busiest paths skip the blocking thread, whose hand-overs (one per round trip) cost more
+//! CPU than the queries under an order load: the hot calls (`hot_calls`) are futures awaited by
+//! the request's own task (`Pg::soon`), and order batches run as a task of the pool's runtime. So a
 //! call works from any thread, an actix worker included (the CLI and start-up run there), and no
 //! future has to be `'static`: a transaction can run a caller's closure between two statements.
 //! The wait is `unconstrained`: on an actix worker (the CLI, start-up) tokio's cooperative budget
@@ -16,9 +19,11 @@
 //! orders, events and tokens. Ids of the event log are handed out under a lock on one row
 //! (`event_head`) held to commit, so they are in commit order for every reader (see the schema).
 mod accounts;
+mod carts;
 mod catalog;
 mod events;
 mod follower;
+mod hot_calls;
 mod import;
 mod leadership;
 mod orders;
@@ -49,6 +54,7 @@ struct Inner {
     /// Drives the pool's sockets and timers; never runs a storage call itself.
     runtime: IoRuntime,
     pool: PgPool,
+    relaxed_pool: PgPool,
     database_id: String,
     /// The follower's wake-up, and the highest catalog generation this process has committed
     /// or read (see `follower`).
@@ -79,11 +85,11 @@ impl Pg {
         let options: PgConnectOptions = url
             .parse()
             .map_err(|e| StoreError::Io(format!("database_url: {e}")))?;
-        let pool = {
+        let connect = |options: PgConnectOptions, size: u32| {
             let _context = runtime.enter();
             futures_executor::block_on(tokio::task::unconstrained(
                 PgPoolOptions::new()
-                    .max_connections(pool_size.max(2))
+                    .max_connections(size)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(5))
                     // Statement logging formats every statement even when nobody listens;
@@ -94,12 +100,18 @@ impl Pg {
                             .disable_statement_logging(),
                     ),
             ))
-            .map_err(|e| StoreError::Io(format!("connecting to PostgreSQL: {e}")))?
+            .map_err(|e| StoreError::Io(format!("connecting to PostgreSQL: {e}")))
         };
+        let pool = connect(options.clone(), pool_size.max(2))?;
+        let relaxed_pool = connect(
+            options.options([("synchronous_commit", "off")]),
+            (pool_size / 2).max(2),
+        )?;
         let pg = Pg {
             inner: Arc::new(Inner {
                 runtime,
                 pool,
+                relaxed_pool,
                 database_id: String::new(),
                 following: follower::Following {
                     wake: Default::default(),
@@ -158,15 +170,51 @@ impl Pg {
         &self.inner.pool
     }
 
+    /// Connections whose commits do not wait for the WAL flush (`synchronous_commit = off`),
+    /// for writes that are not acknowledged as durable: carts.
+    fn relaxed_pool(&self) -> &PgPool {
+        &self.inner.relaxed_pool
+    }
+
     /// Runs `query` to completion from this (synchronous) thread; see the module comment.
     fn wait<T>(
         &self,
         query: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, StoreError> {
+        self.wait_or(query, error_of)
+    }
+
+    /// As `wait`, with the caller's reading of a failure.
+    fn wait_or<T>(
+        &self,
+        query: impl Future<Output = Result<T, sqlx::Error>>,
+        meaning: impl FnOnce(sqlx::Error) -> StoreError,
+    ) -> Result<T, StoreError> {
         let _context = self.inner.runtime.enter();
         let outcome = futures_executor::block_on(tokio::task::unconstrained(query));
+        self.noted(outcome, meaning)
+    }
+
+    /// A statement's outcome in the store's terms, its reachability noted for `/healthz`.
+    fn noted<T>(
+        &self,
+        outcome: Result<T, sqlx::Error>,
+        meaning: impl FnOnce(sqlx::Error) -> StoreError,
+    ) -> Result<T, StoreError> {
         self.note_health(outcome.as_ref().err());
-        outcome.map_err(error_of)
+        outcome.map_err(meaning)
+    }
+
+    /// `work` as a future for an async caller (see `HotCalls`): polled by the task that awaits
+    /// it, with the pool's runtime entered at each poll, as `wait` does for a thread.
+    fn soon<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Pending<T> {
+        Box::pin(InPoolRuntime {
+            runtime: self.inner.runtime.handle(),
+            work: Box::pin(work),
+        })
     }
 
     /// As `wait`, for work that answers in the store's terms (several statements).
@@ -229,7 +277,40 @@ struct IoRuntime(Option<tokio::runtime::Runtime>);
 
 impl IoRuntime {
     fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
-        self.0.as_ref().expect("taken only on drop").enter()
+        self.handle_ref().enter()
+    }
+
+    fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+        self.handle_ref().spawn(work);
+    }
+
+    fn handle(&self) -> tokio::runtime::Handle {
+        self.handle_ref().clone()
+    }
+
+    fn handle_ref(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("taken only on drop").handle()
+    }
+}
+
+/// A future whose sockets and timers belong to the pool's runtime, polled from another task:
+/// the pool's runtime is entered for each poll, so whatever sqlx registers or spawns lands
+/// there (a connection opened on an actix worker would otherwise belong to that worker).
+struct InPoolRuntime<T> {
+    runtime: tokio::runtime::Handle,
+    work: Pending<T>,
+}
+
+impl<T> Future for InPoolRuntime<T> {
+    type Output = Result<T, StoreError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = &mut *self;
+        let _entered = this.runtime.enter();
+        this.work.as_mut().poll(cx)
     }
 }
 

@@ -10,7 +10,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
-use super::events::{append, NewEntry};
+use super::events::{append, EventRows, NewEntry};
 use super::rows::{self, corrupt, id, key, PRODUCT_COLUMNS};
 use super::{bump_generation, error_of, Pg, Tx};
 use crate::domain::cart::Cart;
@@ -247,17 +247,47 @@ fn decide(locked: &mut Locked, requests: &[&OrderRequest], threshold: u32) -> Ve
     decisions
 }
 
-/// Writes the accepted orders; answers them with their events, in slot order.
+/// Writes the accepted orders in two statements; answers them with their events, in slot
+/// order, and the catalog generation committed. Round trips are what a batch waits on (each
+/// wakes PostgreSQL and this task again on a busy machine): the ids first, then every row in
+/// one statement of data-modifying CTEs.
 async fn write_accepted(
     tx: &mut Tx,
     accepted: &[&Accepted],
     threshold: u32,
-) -> Result<Vec<(Order, OrderEvent)>, StoreError> {
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, $1)",
+) -> Result<(Vec<(Order, OrderEvent)>, i64), StoreError> {
+    let mut entries_by_order: Vec<Vec<NewEntry>> = Vec::with_capacity(accepted.len());
+    for a in accepted {
+        // After the order's own event: the order is what brought the stock down.
+        let became_low = a
+            .became_low
+            .iter()
+            .map(|(product_id, name, stock)| NewEntry::StockLow {
+                product_id: *product_id,
+                name: name.clone(),
+                stock: *stock,
+                threshold,
+                at: a.now,
+            });
+        entries_by_order.push(became_low.collect());
+    }
+    let event_count = accepted.len() + entries_by_order.iter().map(Vec::len).sum::<usize>();
+    // The log's head, the catalog generation and the order ids, in one statement. The head and
+    // `meta` stay locked to commit (log ids in commit order), taken in the order every writer
+    // takes them, the head first (`meta` is updated from the head's row, so no plan can lock
+    // it sooner; the other order deadlocked with a cancellation). The notification goes out
+    // at commit and wakes the other instances' followers.
+    let (last_event, generation, ids): (i64, i64, Vec<i64>) = sqlx::query_as(
+        "WITH head AS (UPDATE event_head SET last_id = last_id + $1 RETURNING last_id), \
+         bumped AS (UPDATE meta SET catalog_generation = catalog_generation + 1 FROM head \
+         RETURNING catalog_generation, head.last_id) \
+         SELECT last_id, catalog_generation, \
+         ARRAY(SELECT nextval(pg_get_serial_sequence('orders', 'id')) \
+         FROM generate_series(1, $2)), pg_notify('orderstream_commits', '') FROM bumped",
     )
+    .bind(event_count as i64)
     .bind(accepted.len() as i64)
-    .fetch_all(&mut **tx)
+    .fetch_one(&mut **tx)
     .await
     .map_err(error_of)?;
     let orders: Vec<Order> = accepted
@@ -272,68 +302,8 @@ async fn write_accepted(
             )
         })
         .collect();
-    // Stock: the sum each product gives, taken only if it is still there (checked again by
-    // the database: a row that would go below zero is not updated, and the batch fails).
-    let mut taken: HashMap<i64, i64> = HashMap::new();
-    for order in &orders {
-        for item in &order.items {
-            *taken.entry(key(item.product_id.get())).or_default() += item.quantity as i64;
-        }
-    }
-    let mut taken: Vec<(i64, i64)> = taken.into_iter().collect();
-    taken.sort_unstable();
-    let (product_ids, quantities): (Vec<i64>, Vec<i64>) = taken.into_iter().unzip();
-    let updated = sqlx::query(
-        "UPDATE products p SET stock = p.stock - t.quantity, updated_at = $3 \
-         FROM UNNEST($1::bigint[], $2::bigint[]) AS t(id, quantity) \
-         WHERE p.id = t.id AND p.stock >= t.quantity",
-    )
-    .bind(&product_ids)
-    .bind(&quantities)
-    .bind(accepted[0].now)
-    .execute(&mut **tx)
-    .await
-    .map_err(error_of)?;
-    if updated.rows_affected() != product_ids.len() as u64 {
-        return Err(StoreError::Io("stock changed under a locked batch".into()));
-    }
-    insert_orders(tx, &orders).await?;
-    let users: Vec<i64> = orders.iter().map(|o| key(o.user_id.get())).collect();
-    sqlx::query("DELETE FROM carts WHERE user_id = ANY($1)")
-        .bind(&users)
-        .execute(&mut **tx)
-        .await
-        .map_err(error_of)?;
-    let (mut key_users, mut key_texts, mut key_orders, mut prints, mut created) =
-        (vec![], vec![], vec![], vec![], vec![]);
-    for (a, order) in accepted.iter().zip(&orders) {
-        if let Some((k, fingerprint)) = &a.idempotency {
-            key_users.push(key(order.user_id.get()));
-            key_texts.push(k.clone());
-            key_orders.push(key(order.id.get()));
-            prints.push(fingerprint.clone());
-            created.push(a.now.unix_timestamp());
-        }
-    }
-    if !key_users.is_empty() {
-        // An expired key may be used again: it then names the new order.
-        sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, key, order_id, fingerprint, created_at) \
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[]) \
-             ON CONFLICT (user_id, key) DO UPDATE SET order_id = EXCLUDED.order_id, \
-             fingerprint = EXCLUDED.fingerprint, created_at = EXCLUDED.created_at",
-        )
-        .bind(key_users)
-        .bind(key_texts)
-        .bind(key_orders)
-        .bind(prints)
-        .bind(created)
-        .execute(&mut **tx)
-        .await
-        .map_err(error_of)?;
-    }
-    let mut entries = Vec::new();
-    for (a, order) in accepted.iter().zip(&orders) {
+    let mut entries = Vec::with_capacity(event_count);
+    for ((a, order), stock_low) in accepted.iter().zip(&orders).zip(entries_by_order) {
         entries.push(NewEntry::Order {
             kind: EventKind::OrderCreated,
             user_id: order.user_id,
@@ -342,159 +312,229 @@ async fn write_accepted(
             previous: None,
             at: a.now,
         });
-        // After the order's own event: the order is what brought the stock down.
-        for (product_id, name, stock) in &a.became_low {
-            entries.push(NewEntry::StockLow {
-                product_id: *product_id,
-                name: name.clone(),
-                stock: *stock,
-                threshold,
-                at: a.now,
-            });
-        }
+        entries.extend(stock_low);
     }
-    let events = append(tx, entries).await?;
-    let order_events = events.into_iter().filter_map(|e| match e {
+    let (events, logged) = EventRows::numbered(last_event, entries)?;
+    let rows = OrderRows::of(accepted, &orders);
+    let taken: i64 = sqlx::query_scalar(&format!(
+        "WITH taken AS (\
+           UPDATE products p SET stock = p.stock - t.quantity, updated_at = $9 \
+           FROM UNNEST($7::bigint[], $8::bigint[]) AS t(id, quantity) \
+           WHERE p.id = t.id AND p.stock >= t.quantity RETURNING p.id), \
+         placed AS (\
+           INSERT INTO orders (id, user_id, status, created_at, updated_at) \
+           SELECT id, user_id, status, at, at FROM UNNEST($10::bigint[], $11::bigint[], \
+           $12::text[], $13::timestamptz[]) AS o(id, user_id, status, at)), \
+         items AS (\
+           INSERT INTO order_items (order_id, line, product_id, name, unit_price_cents, quantity) \
+           SELECT * FROM UNNEST($14::bigint[], $15::int[], $16::bigint[], $17::text[], \
+           $18::bigint[], $19::int[])), \
+         history AS (\
+           INSERT INTO order_history (order_id, step, status, at) \
+           SELECT * FROM UNNEST($20::bigint[], $21::int[], $22::text[], $23::timestamptz[])), \
+         emptied AS (\
+           UPDATE carts SET lines = '{{\"lines\": []}}', version = version + 1 \
+           WHERE user_id = ANY($11)), \
+         keyed AS (\
+           INSERT INTO idempotency_keys (user_id, key, order_id, fingerprint, created_at) \
+           SELECT * FROM UNNEST($24::bigint[], $25::text[], $26::bigint[], $27::text[], \
+           $28::bigint[]) \
+           ON CONFLICT (user_id, key) DO UPDATE SET order_id = EXCLUDED.order_id, \
+           fingerprint = EXCLUDED.fingerprint, created_at = EXCLUDED.created_at), \
+         logged AS (INSERT INTO events (id, kind, user_id, order_id, for_user, body) {}) \
+         SELECT count(*) FROM taken",
+        EventRows::SELECT_1_TO_6
+    ))
+    .bind(events.ids)
+    .bind(events.kinds)
+    .bind(events.users)
+    .bind(events.orders)
+    .bind(events.for_user)
+    .bind(events.bodies)
+    .bind(&rows.stock.0)
+    .bind(rows.stock.1)
+    .bind(accepted[0].now)
+    .bind(rows.orders.0)
+    .bind(rows.orders.1)
+    .bind(rows.orders.2)
+    .bind(rows.orders.3)
+    .bind(rows.items.order)
+    .bind(rows.items.line)
+    .bind(rows.items.product)
+    .bind(rows.items.name)
+    .bind(rows.items.unit_price_cents)
+    .bind(rows.items.quantity)
+    .bind(rows.history.0)
+    .bind(rows.history.1)
+    .bind(rows.history.2)
+    .bind(rows.history.3)
+    .bind(rows.keys.0)
+    .bind(rows.keys.1)
+    .bind(rows.keys.2)
+    .bind(rows.keys.3)
+    .bind(rows.keys.4)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(error_of)?;
+    // The database checked each product's stock again: a row that would have gone below zero
+    // was not updated, and then the batch fails (rolled back).
+    if taken != rows.stock.0.len() as i64 {
+        return Err(StoreError::Io("stock changed under a locked batch".into()));
+    }
+    let order_events = logged.into_iter().filter_map(|e| match e {
         LogEntry::Order(event) => Some(event),
         LogEntry::StockLow(_) => None,
     });
-    Ok(orders.into_iter().zip(order_events).collect())
+    Ok((orders.into_iter().zip(order_events).collect(), generation))
 }
 
-async fn insert_orders(tx: &mut Tx, orders: &[Order]) -> Result<(), StoreError> {
-    let mut o = (vec![], vec![], vec![], vec![]);
-    let mut i = (vec![], vec![], vec![], vec![], vec![], vec![]);
-    let mut h = (vec![], vec![], vec![], vec![]);
-    for order in orders {
-        let order_id = key(order.id.get());
-        o.0.push(order_id);
-        o.1.push(key(order.user_id.get()));
-        o.2.push(order.status.as_str());
-        o.3.push(order.created_at);
-        for (line, item) in order.items.iter().enumerate() {
-            i.0.push(order_id);
-            i.1.push(line as i32);
-            i.2.push(key(item.product_id.get()));
-            i.3.push(item.name.clone());
-            i.4.push(item.unit_price.cents());
-            i.5.push(item.quantity as i32);
+/// The rows a batch writes, one array per column.
+#[derive(Default)]
+struct OrderRows {
+    /// product, quantity taken (products in id order)
+    stock: (Vec<i64>, Vec<i64>),
+    /// id, user, status, created
+    orders: (Vec<i64>, Vec<i64>, Vec<&'static str>, Vec<OffsetDateTime>),
+    items: ItemRows,
+    /// order, step, status, at
+    history: (Vec<i64>, Vec<i32>, Vec<&'static str>, Vec<OffsetDateTime>),
+    /// user, key, order, fingerprint, created (unix seconds)
+    keys: (Vec<i64>, Vec<String>, Vec<i64>, Vec<String>, Vec<i64>),
+}
+
+#[derive(Default)]
+struct ItemRows {
+    order: Vec<i64>,
+    line: Vec<i32>,
+    product: Vec<i64>,
+    name: Vec<String>,
+    unit_price_cents: Vec<i64>,
+    quantity: Vec<i32>,
+}
+
+impl OrderRows {
+    fn of(accepted: &[&Accepted], orders: &[Order]) -> OrderRows {
+        let mut rows = OrderRows::default();
+        let mut taken: HashMap<i64, i64> = HashMap::new();
+        for (a, order) in accepted.iter().zip(orders) {
+            let order_id = key(order.id.get());
+            rows.orders.0.push(order_id);
+            rows.orders.1.push(key(order.user_id.get()));
+            rows.orders.2.push(order.status.as_str());
+            rows.orders.3.push(order.created_at);
+            for (line, item) in order.items.iter().enumerate() {
+                *taken.entry(key(item.product_id.get())).or_default() += item.quantity as i64;
+                rows.items.order.push(order_id);
+                rows.items.line.push(line as i32);
+                rows.items.product.push(key(item.product_id.get()));
+                rows.items.name.push(item.name.clone());
+                rows.items.unit_price_cents.push(item.unit_price.cents());
+                rows.items.quantity.push(item.quantity as i32);
+            }
+            for (step, change) in order.history.iter().enumerate() {
+                rows.history.0.push(order_id);
+                rows.history.1.push(step as i32);
+                rows.history.2.push(change.status.as_str());
+                rows.history.3.push(change.at);
+            }
+            // An expired key may be used again: it then names the new order.
+            if let Some((k, fingerprint)) = &a.idempotency {
+                rows.keys.0.push(key(order.user_id.get()));
+                rows.keys.1.push(k.clone());
+                rows.keys.2.push(order_id);
+                rows.keys.3.push(fingerprint.clone());
+                rows.keys.4.push(a.now.unix_timestamp());
+            }
         }
-        for (step, change) in order.history.iter().enumerate() {
-            h.0.push(order_id);
-            h.1.push(step as i32);
-            h.2.push(change.status.as_str());
-            h.3.push(change.at);
-        }
+        let mut taken: Vec<(i64, i64)> = taken.into_iter().collect();
+        taken.sort_unstable();
+        rows.stock = taken.into_iter().unzip();
+        rows
     }
-    sqlx::query(
-        "INSERT INTO orders (id, user_id, status, created_at, updated_at) \
-         SELECT id, user_id, status, at, at FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], \
-         $4::timestamptz[]) AS o(id, user_id, status, at)",
-    )
-    .bind(o.0)
-    .bind(o.1)
-    .bind(o.2)
-    .bind(o.3)
-    .execute(&mut **tx)
-    .await
-    .map_err(error_of)?;
-    sqlx::query(
-        "INSERT INTO order_items (order_id, line, product_id, name, unit_price_cents, quantity) \
-         SELECT * FROM UNNEST($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::bigint[], $6::int[])",
-    )
-    .bind(i.0)
-    .bind(i.1)
-    .bind(i.2)
-    .bind(i.3)
-    .bind(i.4)
-    .bind(i.5)
-    .execute(&mut **tx)
-    .await
-    .map_err(error_of)?;
-    sqlx::query(
-        "INSERT INTO order_history (order_id, step, status, at) \
-         SELECT * FROM UNNEST($1::bigint[], $2::int[], $3::text[], $4::timestamptz[])",
-    )
-    .bind(h.0)
-    .bind(h.1)
-    .bind(h.2)
-    .bind(h.3)
-    .execute(&mut **tx)
-    .await
-    .map_err(error_of)?;
-    Ok(())
+}
+
+/// One batch inside its transaction: lock, decide, write, answer.
+async fn place_in(
+    tx: &mut Tx,
+    requests: &[&OrderRequest],
+    threshold: u32,
+) -> Result<BatchOutcome, StoreError> {
+    let mut locked = lock_batch(tx, requests).await?;
+    let decisions = decide(&mut locked, requests, threshold);
+    let accepted: Vec<&Accepted> = decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Accept(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    let (placed, generation) = match accepted.is_empty() {
+        true => (Vec::new(), None),
+        false => {
+            let (placed, generation) = write_accepted(tx, &accepted, threshold).await?;
+            (placed, Some(generation))
+        }
+    };
+    let by_slot: HashMap<usize, &(Order, OrderEvent)> =
+        accepted.iter().map(|a| a.slot).zip(&placed).collect();
+    let earlier: Vec<i64> = decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Replay(order) if *order > 0 => Some(*order),
+            _ => None,
+        })
+        .collect();
+    let earlier: HashMap<i64, Order> = match earlier.is_empty() {
+        true => HashMap::new(),
+        false => load_orders(tx, &earlier)
+            .await?
+            .into_iter()
+            .map(|o| (key(o.id.get()), o))
+            .collect(),
+    };
+    let mut outcomes = Vec::with_capacity(decisions.len());
+    for (slot, decision) in decisions.into_iter().enumerate() {
+        outcomes.push(match decision {
+            Decision::Accept(_) => {
+                let (order, event) = by_slot[&slot];
+                Ok(PlacedOrder {
+                    order: order.clone(),
+                    created: true,
+                    event: Some(event.clone()),
+                })
+            }
+            Decision::Replay(order) if order > 0 => match earlier.get(&order) {
+                Some(order) => Ok(PlacedOrder {
+                    order: order.clone(),
+                    created: false,
+                    event: None,
+                }),
+                None => Err(StoreError::NotFound),
+            },
+            Decision::Replay(in_batch) => {
+                let (order, _) = by_slot[&((-in_batch - 1) as usize)];
+                Ok(PlacedOrder {
+                    order: order.clone(),
+                    created: false,
+                    event: None,
+                })
+            }
+            Decision::Refuse(refusal) => Err(refusal),
+        });
+    }
+    Ok((outcomes, generation))
 }
 
 impl Pg {
     /// Places a batch in one transaction; an answer per request, in request order.
-    fn place_batch(&self, requests: &[&OrderRequest]) -> Result<BatchOutcome, StoreError> {
+    async fn place_batch(&self, requests: &[&OrderRequest]) -> Result<BatchOutcome, StoreError> {
         let threshold = self.stock_low_threshold();
-        self.transaction(async |tx| {
-            let mut locked = lock_batch(tx, requests).await?;
-            let decisions = decide(&mut locked, requests, threshold);
-            let accepted: Vec<&Accepted> = decisions
-                .iter()
-                .filter_map(|d| match d {
-                    Decision::Accept(a) => Some(a),
-                    _ => None,
-                })
-                .collect();
-            let (placed, generation) = match accepted.is_empty() {
-                true => (Vec::new(), None),
-                false => {
-                    let placed = write_accepted(tx, &accepted, threshold).await?;
-                    (placed, Some(bump_generation(tx).await?))
-                }
-            };
-            let by_slot: HashMap<usize, &(Order, OrderEvent)> =
-                accepted.iter().map(|a| a.slot).zip(&placed).collect();
-            let earlier: Vec<i64> = decisions
-                .iter()
-                .filter_map(|d| match d {
-                    Decision::Replay(order) if *order > 0 => Some(*order),
-                    _ => None,
-                })
-                .collect();
-            let earlier: HashMap<i64, Order> = match earlier.is_empty() {
-                true => HashMap::new(),
-                false => load_orders(tx, &earlier)
-                    .await?
-                    .into_iter()
-                    .map(|o| (key(o.id.get()), o))
-                    .collect(),
-            };
-            let mut outcomes = Vec::with_capacity(decisions.len());
-            for (slot, decision) in decisions.into_iter().enumerate() {
-                outcomes.push(match decision {
-                    Decision::Accept(_) => {
-                        let (order, event) = by_slot[&slot];
-                        Ok(PlacedOrder {
-                            order: order.clone(),
-                            created: true,
-                            event: Some(event.clone()),
-                        })
-                    }
-                    Decision::Replay(order) if order > 0 => match earlier.get(&order) {
-                        Some(order) => Ok(PlacedOrder {
-                            order: order.clone(),
-                            created: false,
-                            event: None,
-                        }),
-                        None => Err(StoreError::NotFound),
-                    },
-                    Decision::Replay(in_batch) => {
-                        let (order, _) = by_slot[&((-in_batch - 1) as usize)];
-                        Ok(PlacedOrder {
-                            order: order.clone(),
-                            created: false,
-                            event: None,
-                        })
-                    }
-                    Decision::Refuse(refusal) => Err(refusal),
-                });
-            }
-            Ok((outcomes, generation))
-        })
+        // Not `in_transaction`: a future that runs an async closure cannot be proven `Send` to
+        // a task spawner yet. A transaction dropped before its commit is rolled back.
+        let mut tx = self.noted(self.pool().begin().await, error_of)?;
+        let outcome = place_in(&mut tx, requests, threshold).await?;
+        self.noted(tx.commit().await, error_of)?;
+        Ok(outcome)
     }
 
     fn queue_order(
@@ -508,8 +548,9 @@ impl Pg {
         (answer, start_drainer)
     }
 
-    /// Places queued orders, batch after batch, until the queue is empty.
-    fn drain_order_queue(&self) {
+    /// Places queued orders, batch after batch, until the queue is empty. Runs as a task of the
+    /// pool's runtime: a batch's dozen round trips each wake this task, not a blocking thread.
+    async fn drain_order_queue(self) {
         /// Should a batch ever panic, the next order must start a new drainer.
         struct Unwinding<'a>(&'a Pg);
         impl Drop for Unwinding<'_> {
@@ -519,7 +560,7 @@ impl Pg {
                 }
             }
         }
-        let _unwinding = Unwinding(self);
+        let _unwinding = Unwinding(&self);
         loop {
             let batch: Vec<QueuedOrder> = {
                 let mut queue = lock(&self.inner.order_queue);
@@ -531,7 +572,7 @@ impl Pg {
                 queue.waiting.drain(..take).collect()
             };
             let requests: Vec<&OrderRequest> = batch.iter().map(|q| &q.request).collect();
-            match self.place_batch(&requests) {
+            match self.place_batch(&requests).await {
                 Ok((outcomes, generation)) => {
                     if let Some(generation) = generation {
                         self.publish_generation(generation);
@@ -572,8 +613,7 @@ impl OrderStorage for Pg {
     fn place_order(&self, request: OrderRequest, _publish: Publisher) -> Pending<PlacedOrder> {
         let (answer, start_drainer) = self.queue_order(request);
         if start_drainer {
-            let pg = self.clone();
-            tokio::task::spawn_blocking(move || pg.drain_order_queue());
+            self.inner.runtime.spawn(self.clone().drain_order_queue());
         }
         Box::pin(async move {
             answer
