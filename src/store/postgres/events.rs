@@ -66,6 +66,7 @@ pub(super) async fn append(
 }
 
 /// Log entries as the columns of `events`, one array per column.
+#[derive(Default)]
 pub(super) struct EventRows {
     pub ids: Vec<i64>,
     pub kinds: Vec<String>,
@@ -89,14 +90,7 @@ impl EventRows {
     ) -> Result<(EventRows, Vec<LogEntry>), StoreError> {
         let first = (last - entries.len() as i64 + 1) as u64;
         let mut written = Vec::with_capacity(entries.len());
-        let mut rows = EventRows {
-            ids: vec![],
-            kinds: vec![],
-            users: vec![],
-            orders: vec![],
-            for_user: vec![],
-            bodies: vec![],
-        };
+        let mut rows = EventRows::default();
         for (n, entry) in entries.into_iter().enumerate() {
             let id = EventId::new(first + n as u64);
             let logged = match entry {

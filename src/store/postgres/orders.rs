@@ -368,11 +368,11 @@ async fn write_accepted(
     .bind(rows.history.1)
     .bind(rows.history.2)
     .bind(rows.history.3)
-    .bind(rows.keys.0)
-    .bind(rows.keys.1)
-    .bind(rows.keys.2)
-    .bind(rows.keys.3)
-    .bind(rows.keys.4)
+    .bind(rows.keys.user)
+    .bind(rows.keys.key)
+    .bind(rows.keys.order)
+    .bind(rows.keys.fingerprint)
+    .bind(rows.keys.created)
     .fetch_one(&mut **tx)
     .await
     .map_err(error_of)?;
@@ -398,8 +398,17 @@ struct OrderRows {
     items: ItemRows,
     /// order, step, status, at
     history: (Vec<i64>, Vec<i32>, Vec<&'static str>, Vec<OffsetDateTime>),
-    /// user, key, order, fingerprint, created (unix seconds)
-    keys: (Vec<i64>, Vec<String>, Vec<i64>, Vec<String>, Vec<i64>),
+    keys: KeyRows,
+}
+
+#[derive(Default)]
+struct KeyRows {
+    user: Vec<i64>,
+    key: Vec<String>,
+    order: Vec<i64>,
+    fingerprint: Vec<String>,
+    /// unix seconds
+    created: Vec<i64>,
 }
 
 #[derive(Default)]
@@ -439,11 +448,11 @@ impl OrderRows {
             }
             // An expired key may be used again: it then names the new order.
             if let Some((k, fingerprint)) = &a.idempotency {
-                rows.keys.0.push(key(order.user_id.get()));
-                rows.keys.1.push(k.clone());
-                rows.keys.2.push(order_id);
-                rows.keys.3.push(fingerprint.clone());
-                rows.keys.4.push(a.now.unix_timestamp());
+                rows.keys.user.push(key(order.user_id.get()));
+                rows.keys.key.push(k.clone());
+                rows.keys.order.push(order_id);
+                rows.keys.fingerprint.push(fingerprint.clone());
+                rows.keys.created.push(a.now.unix_timestamp());
             }
         }
         let mut taken: Vec<(i64, i64)> = taken.into_iter().collect();
